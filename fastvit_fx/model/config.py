@@ -1,0 +1,45 @@
+"""ModelConfig: everything needed to rebuild a segmentation network from its weights file."""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+ARCHS = ("fastvit_t8", "fastvit_t12", "fastvit_sa12")
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+@dataclass
+class ModelConfig:
+    arch: str = "fastvit_t8"
+    head_width: int = 64
+    num_classes: int = 1  # 1 = person (sigmoid); more classes would use softmax
+    input_size: int = 256  # longest side of the network input at inference
+    mean: tuple[float, float, float] = IMAGENET_MEAN  # RGB, 0..1 scale
+    std: tuple[float, float, float] = IMAGENET_STD
+    labels: tuple[str, ...] = ("person",)
+    training: dict = field(default_factory=dict)  # free-form summary: data, epochs, val numbers
+
+    def __post_init__(self) -> None:
+        if self.arch not in ARCHS:
+            raise ValueError(f"unknown arch {self.arch!r}; choose one of {', '.join(ARCHS)}")
+        if self.head_width < 8:
+            raise ValueError(f"head_width must be at least 8, got {self.head_width}")
+        self.mean = tuple(float(v) for v in self.mean)
+        self.std = tuple(float(v) for v in self.std)
+        self.labels = tuple(self.labels)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "ModelConfig":
+        data = json.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError("config is not a JSON object")
+        known = set(cls.__dataclass_fields__)
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown config keys: {', '.join(sorted(unknown))}")
+        return cls(**data)

@@ -1,0 +1,81 @@
+"""Segmenter: BGR frame in, full-resolution soft person mask out."""
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .backends import Backend, create_backend
+from .model import WeightsError, load_weights
+from .preprocess import Letterbox, crop_valid, letterbox_shape, to_network_input
+from .refine import TemporalSmoother, guided_upsample
+from .resources import default_weights
+
+
+class Segmenter:
+    """``mask = Segmenter()(frame_bgr)``: float32 HxW in [0, 1], the frame's size.
+
+    Inside: letterbox to `size` (longest side, padded to a multiple of 32), run the fused network,
+    upsample the stride-4 probabilities to the frame guided by its edges, and, with smooth=True
+    (video), blend with the previous mask where it barely changed. Call from one thread at a time.
+    """
+
+    def __init__(self, weights: str | Path | None = None, backend: str = "auto",
+                 size: int | None = None, refine: bool = True, smooth: bool = False,
+                 device: str | None = None, model=None) -> None:
+        self.weights = Path(weights) if weights is not None else default_weights()
+        if model is not None:  # an in-memory network (tests, training-time evaluation)
+            from .backends.torch_backend import TorchBackend
+
+            config = model.config
+            self.backend: Backend = TorchBackend(model, device=device)
+        else:
+            if weights is None and not self.weights.exists():
+                raise WeightsError(self.weights, "no trained weights shipped here; pass weights=PATH "
+                                   "or train with scripts/train.py")
+            config, _ = load_weights(self.weights)  # validates before any backend is built
+            self.backend = create_backend(backend, self.weights, size or config.input_size, device)
+        self.config = config
+        self.size = int(size or config.input_size)
+        if self.size < 32:
+            raise ValueError(f"input size must be at least 32, got {self.size}")
+        self.refine = refine
+        self.smoother = TemporalSmoother() if smooth else None
+        self.last_ms = 0.0  # network time of the last call
+        self._buffer: np.ndarray | None = None  # reused network input
+        self._lock = threading.Lock()
+
+    @property
+    def backend_name(self) -> str:
+        return self.backend.name
+
+    def reset(self) -> None:
+        """Forget the previous frame (a new clip or a cut)."""
+        if self.smoother:
+            self.smoother.reset()
+
+    def probabilities(self, frame_bgr: np.ndarray) -> tuple[np.ndarray, Letterbox]:
+        """The network's stride-4 probability map, padding cut off."""
+        if frame_bgr.ndim != 3 or frame_bgr.shape[2] != 3 or frame_bgr.dtype != np.uint8:
+            raise ValueError(f"expected an HxWx3 uint8 BGR frame, got {frame_bgr.shape} {frame_bgr.dtype}")
+        box = letterbox_shape(frame_bgr.shape[0], frame_bgr.shape[1], self.size)
+        self._buffer = to_network_input(frame_bgr, box, self.config.mean, self.config.std, self._buffer)
+        t0 = time.perf_counter()
+        prob = self.backend(self._buffer)
+        self.last_ms = (time.perf_counter() - t0) * 1000
+        return np.ascontiguousarray(crop_valid(prob[0, 0], box), dtype=np.float32), box
+
+    def __call__(self, frame_bgr: np.ndarray) -> np.ndarray:
+        with self._lock:
+            prob, _ = self.probabilities(frame_bgr)
+            h, w = frame_bgr.shape[:2]
+            if self.refine:
+                mask = guided_upsample(prob, frame_bgr)
+            else:
+                mask = cv2.resize(prob, (w, h), interpolation=cv2.INTER_LINEAR)
+            if self.smoother is not None:
+                mask = self.smoother(mask)
+            return mask

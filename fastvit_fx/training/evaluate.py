@@ -1,0 +1,64 @@
+"""Evaluate a Segmenter on a labelled split, through the same path the app uses."""
+from __future__ import annotations
+
+from collections import defaultdict
+
+import cv2
+import numpy as np
+
+from ..metrics import boundary_f, iou
+from .data import Item, load_pair
+
+
+def place_in_wide_frame(img: np.ndarray, mask: np.ndarray, background: np.ndarray | None,
+                        frame_w: int = 1280, frame_h: int = 720):
+    """Put a photo into a 16:9 webcam-sized frame (on a scene, centred) as the app would see it."""
+    s = min(frame_h / img.shape[0], frame_w / img.shape[1])
+    nh, nw = round(img.shape[0] * s), round(img.shape[1] * s)
+    if background is not None:
+        canvas = cv2.resize(background, (frame_w, frame_h), interpolation=cv2.INTER_LINEAR)
+    else:
+        canvas = np.full((frame_h, frame_w, 3), 90, np.uint8)
+    label = np.zeros((frame_h, frame_w), np.uint8)
+    y0, x0 = (frame_h - nh) // 2, (frame_w - nw) // 2
+    canvas[y0:y0 + nh, x0:x0 + nw] = cv2.resize(img, (nw, nh), interpolation=cv2.INTER_LINEAR)
+    label[y0:y0 + nh, x0:x0 + nw] = cv2.resize(mask, (nw, nh), interpolation=cv2.INTER_NEAREST)
+    return canvas, label
+
+
+def evaluate(segmenter, items: list[Item], wide: bool = False,
+             backgrounds: list[np.ndarray] | None = None, keep_worst: int = 0) -> dict:
+    """Mean per-image person IoU ("mIoU"), boundary F, per source and overall.
+
+    keep_worst > 0 also returns the worst images as (iou, name, frame, truth, pred) for a report.
+    """
+    per_source: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    worst: list = []
+    for i, item in enumerate(items):
+        img, truth = load_pair(item)
+        if wide:
+            bg = backgrounds[i % len(backgrounds)] if backgrounds else None
+            img, truth = place_in_wide_frame(img, truth, bg)
+        segmenter.reset()
+        prob = segmenter(img)
+        pred, gt = prob > 0.5, truth > 127
+        score = iou(pred, gt)
+        per_source[item.source].append((score, boundary_f(pred, gt)))
+        if keep_worst:
+            worst.append((score, item.name, img, truth, (prob * 255).astype(np.uint8)))
+            worst.sort(key=lambda w: w[0])
+            del worst[keep_worst:]
+    result: dict = {"sources": {}}
+    all_scores = []
+    for source, scores in sorted(per_source.items()):
+        arr = np.array(scores)
+        result["sources"][source] = {"n": len(arr), "miou": float(arr[:, 0].mean()),
+                                     "boundary_f": float(arr[:, 1].mean())}
+        all_scores.extend(scores)
+    arr = np.array(all_scores) if all_scores else np.zeros((0, 2))
+    result["miou"] = float(arr[:, 0].mean()) if len(arr) else float("nan")
+    result["boundary_f"] = float(arr[:, 1].mean()) if len(arr) else float("nan")
+    result["n"] = len(arr)
+    if keep_worst:
+        result["worst"] = worst
+    return result

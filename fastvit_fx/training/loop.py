@@ -1,0 +1,224 @@
+"""The training loop behind scripts/train.py: AdamW, warm-up + cosine, bf16 on CPU / AMP on CUDA,
+checkpoints with resume, a time budget, CSV log and PNG curves. Runs under torchrun unchanged."""
+from __future__ import annotations
+
+import copy
+import csv
+import json
+import math
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch.utils.data import DataLoader, DistributedSampler
+
+from ..model import ModelConfig, build_model, save_weights
+from .data import AugmentedPeople, load_backgrounds, read_manifest
+from .losses import segmentation_loss
+
+
+@dataclass
+class TrainConfig:
+    data: str
+    out: str = "runs/t8"
+    backgrounds: str | None = None
+    arch: str = "fastvit_t8"
+    head_width: int = 64
+    size: int = 224  # training crop
+    eval_size: int = 256  # the app's input size, used for validation
+    batch: int = 16
+    epochs: int = 40
+    lr: float = 2e-3
+    weight_decay: float = 0.05
+    warmup_steps: int = 200
+    time_budget_min: float | None = None
+    workers: int = 1
+    seed: int = 0
+    limit: int | None = None  # use only the first N train items (tests, smoke runs)
+    val_limit: int | None = None
+    export: str | None = None  # also write the best weights here (fp16)
+
+
+def _dist_info() -> tuple[int, int, int]:
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    local = int(os.environ.get("LOCAL_RANK", "0"))
+    return world, rank, local
+
+
+def lr_factor(step: int, total_steps: int, warmup: int, elapsed_s: float, budget_s: float | None) -> float:
+    """Linear warm-up, then cosine to zero over whichever runs out first: steps or time."""
+    if step < warmup:
+        return (step + 1) / warmup
+    progress = (step - warmup) / max(1, total_steps - warmup)
+    if budget_s:
+        progress = max(progress, elapsed_s / budget_s)
+    progress = min(1.0, progress)
+    return 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def validate(model, items, eval_size: int) -> dict:
+    """Fuse a copy and score it through the Segmenter, exactly as the app runs it."""
+    from ..segment import Segmenter
+    from .evaluate import evaluate
+
+    fused = copy.deepcopy(model).cpu().float().eval()
+    fused.config = ModelConfig(**{**fused.config.__dict__, "input_size": eval_size})
+    seg = Segmenter(model=fused, device="cpu", size=eval_size)
+    return evaluate(seg, items)
+
+
+def plot_curves(log_path: Path, out_png: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = list(csv.DictReader(open(log_path)))
+    if not rows:
+        return
+    ep = [int(r["epoch"]) for r in rows]
+    fig, ax1 = plt.subplots(figsize=(7, 4))
+    ax1.plot(ep, [float(r["train_loss"]) for r in rows], "C0-", label="train loss")
+    ax1.set_xlabel("epoch")
+    ax1.set_ylabel("train loss", color="C0")
+    ax2 = ax1.twinx()
+    for key, style in (("val_miou", "C1-"), ("val_portrait", "C2--"), ("val_fullbody", "C3--")):
+        vals = [float(r[key]) for r in rows if r.get(key)]
+        if vals:
+            ax2.plot(ep[: len(vals)], vals, style, label=key)
+    ax2.set_ylabel("val mIoU")
+    fig.legend(loc="lower center", ncol=4, fontsize=8)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    fig.savefig(out_png, dpi=100)
+    plt.close(fig)
+
+
+def train(cfg: TrainConfig, log=print) -> dict:
+    world, rank, local = _dist_info()
+    if world > 1:
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    device = torch.device(f"cuda:{local}" if torch.cuda.is_available() else "cpu")
+    is_main = rank == 0
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(cfg.seed)
+
+    model_cfg = ModelConfig(arch=cfg.arch, head_width=cfg.head_width, input_size=cfg.eval_size)
+    model = build_model(model_cfg).to(device)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    step, start_epoch, best = 0, 0, -1.0
+    ckpt_path = out / "last.pt"
+    if ckpt_path.exists():
+        ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
+        model.load_state_dict(ckpt["model"])
+        opt.load_state_dict(ckpt["opt"])
+        step, start_epoch, best = ckpt["step"], ckpt["epoch"], ckpt["best"]
+        log(f"resumed from {ckpt_path} at epoch {start_epoch}, step {step}, best {best:.4f}")
+    ddp_model = model
+    if world > 1:
+        ddp_model = torch.nn.parallel.DistributedDataParallel(model, device_ids=[local] if device.type == "cuda" else None)
+
+    items = read_manifest(cfg.data, "train")[: cfg.limit]
+    val_items = read_manifest(cfg.data, "val")[: cfg.val_limit]
+    dataset = AugmentedPeople(items, load_backgrounds(cfg.backgrounds), cfg.size,
+                              model_cfg.mean, model_cfg.std, seed=cfg.seed)
+    sampler = DistributedSampler(dataset, shuffle=True) if world > 1 else None
+    loader = DataLoader(dataset, batch_size=cfg.batch, shuffle=sampler is None, sampler=sampler,
+                        num_workers=cfg.workers, drop_last=len(dataset) >= cfg.batch,
+                        persistent_workers=False, pin_memory=device.type == "cuda")
+    steps_per_epoch = max(1, len(loader))
+    total_steps = steps_per_epoch * cfg.epochs
+    budget_s = cfg.time_budget_min * 60 if cfg.time_budget_min else None
+    use_cuda = device.type == "cuda"
+    # bf16 autocast roughly doubles CPU training speed here; fp16 AMP with a scaler on CUDA
+    amp_dtype = torch.float16 if use_cuda else torch.bfloat16
+    scaler = torch.amp.GradScaler("cuda", enabled=use_cuda)
+
+    log_path = out / "log.csv"
+    fields = ["epoch", "step", "train_loss", "lr", "val_miou", "val_portrait", "val_fullbody",
+              "val_scene", "val_boundary_f", "minutes"]
+    if is_main and not log_path.exists():
+        with open(log_path, "w", newline="") as f:
+            csv.DictWriter(f, fields).writeheader()
+
+    try:
+        from tqdm import tqdm
+    except ImportError:  # pragma: no cover
+        tqdm = None
+    t_start = time.time()
+    stopped_by_budget = False
+    last_val: dict = {}
+    for epoch in range(start_epoch, cfg.epochs):
+        dataset.epoch = epoch
+        if sampler is not None:
+            sampler.set_epoch(epoch)
+        ddp_model.train()
+        losses = []
+        it = loader
+        if tqdm is not None and is_main:
+            it = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.epochs}", leave=False, mininterval=10)
+        for x, y in it:
+            x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+            f = lr_factor(step, total_steps, cfg.warmup_steps, time.time() - t_start, budget_s)
+            for g in opt.param_groups:
+                g["lr"] = cfg.lr * f
+            with torch.autocast(device.type, dtype=amp_dtype):
+                logits = ddp_model(x)
+            loss = segmentation_loss(logits, y)
+            opt.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.unscale_(opt)
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+            scaler.step(opt)
+            scaler.update()
+            losses.append(float(loss))
+            step += 1
+            if budget_s and time.time() - t_start > budget_s:
+                stopped_by_budget = True
+                break
+        row = {"epoch": epoch + 1, "step": step, "train_loss": f"{np.mean(losses):.5f}",
+               "lr": f"{cfg.lr * f:.6f}", "minutes": f"{(time.time() - t_start) / 60:.1f}"}
+        if is_main:
+            if val_items:
+                last_val = validate(model, val_items, cfg.eval_size)
+                src = last_val["sources"]
+                score = float(np.mean([s["miou"] for s in src.values()]))  # macro over sources
+                row.update(val_miou=f"{score:.4f}", val_boundary_f=f"{last_val['boundary_f']:.4f}")
+                for key, name in (("val_portrait", "shen2016-portraits"), ("val_fullbody", "clothing-co-parsing"),
+                                  ("val_scene", "cdnet-pedestrians")):
+                    if name in src:
+                        row[key] = f"{src[name]['miou']:.4f}"
+            else:
+                score = -float(np.mean(losses))
+            with open(log_path, "a", newline="") as fh:
+                csv.DictWriter(fh, fields).writerow(row)
+            log(" ".join(f"{k}={v}" for k, v in row.items()))
+            if score > best:
+                best = score
+                model.config.training = {
+                    "data": str(cfg.data), "epochs": epoch + 1, "steps": step, "train_size": cfg.size,
+                    "val_macro_miou": round(score, 4),
+                    "val": {k: round(v["miou"], 4) for k, v in last_val.get("sources", {}).items()},
+                }
+                save_weights(model, out / "best.safetensors")
+                if cfg.export:
+                    save_weights(model, cfg.export, half=True)
+            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
+                        "epoch": epoch + 1, "best": best, "config": json.loads(model.config.to_json())},
+                       out / "last.pt.tmp")
+            os.replace(out / "last.pt.tmp", ckpt_path)
+            try:
+                plot_curves(log_path, out / "curves.png")
+            except Exception as exc:  # a plotting failure must never lose a training run
+                log(f"plot failed: {exc}")
+        if stopped_by_budget:
+            log(f"time budget of {cfg.time_budget_min} min reached after epoch {epoch + 1}; checkpoint saved")
+            break
+    if world > 1:
+        dist.destroy_process_group()
+    return {"step": step, "best": best, "val": last_val, "stopped_by_budget": stopped_by_budget}

@@ -1,0 +1,40 @@
+#!/usr/bin/env python
+"""Train FastViT + Semantic FPN person segmentation.
+
+    python scripts/train.py --data ../shared/data/person-seg --backgrounds ../shared/data/backgrounds \
+        --out runs/t8 --time-budget 120 --export models/fastvit_t8_person.safetensors
+
+Re-running with the same --out resumes from runs/.../last.pt. Under torchrun it trains data-parallel.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import fields
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from fastvit_fx.training.loop import TrainConfig, train  # noqa: E402
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", required=True)
+    p.add_argument("--time-budget", dest="time_budget_min", type=float, default=None, help="minutes")
+    for f in fields(TrainConfig):
+        if f.name in ("data", "time_budget_min"):
+            continue
+        typ = {"int": int, "float": float}.get(str(f.type).split(" ")[0], str)
+        p.add_argument("--" + f.name.replace("_", "-"), dest=f.name, type=typ, default=f.default)
+    args = p.parse_args(argv)
+    if not Path(args.data, "manifest.csv").exists():
+        print(f"error: {args.data}: no manifest.csv there", file=sys.stderr)
+        return 2
+    result = train(TrainConfig(**vars(args)))
+    print(f"done: step {result['step']}, best val mIoU {result['best']:.4f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
