@@ -1,0 +1,16 @@
+"""The Qt app: window, video view, HUD, hotkeys, settings. All Qt code lives in this package;
+nothing else in fastvit_fx imports Qt, so the engine stays headless.
+
+`run_app(options)` is what `fastvit-fx app` calls; `MainWindow` is usable on its own (tests build
+it with their own source, segmenter and settings file).
+"""
+from __future__ import annotations
+
+
+def run_app(options) -> int:
+    from .main import run_app as _run
+
+    return _run(options)
+
+
+__all__ = ["run_app"]

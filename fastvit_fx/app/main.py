@@ -1,0 +1,80 @@
+"""`fastvit-fx app`: build the QApplication, choose the source, load the effects, open the window."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ..errors import UserError
+
+
+def load_effects() -> tuple[list, list[str], object | None]:
+    """(presets in hotkey order, problems to show, renderer factory) from the effects engine.
+    Without a working engine: just 'none', with the reason as a notice."""
+    try:
+        from ..fx import EffectRenderer, load_presets
+    except ImportError as exc:
+        return [], [f"effects engine not available ({exc}); showing the camera as it is"], None
+    library = load_presets()
+    return list(library.presets), list(getattr(library, "errors", []) or []), EffectRenderer
+
+
+def choose_effect(presets: list, name: str | None) -> str | None:
+    if name is None:
+        return None
+    names = [p.name for p in presets]
+    if presets and name not in names:
+        raise UserError(f"effect {name!r}: no such effect; choose one of {', '.join(names)}")
+    return name
+
+
+def run_app(options) -> int:
+    """options: argparse namespace from commands/app.py (camera, source, effect, backend, record_dir,
+    weights, size, device, settings)."""
+    from PyQt6.QtWidgets import QApplication
+
+    from ..capture import open_source
+    from ..resources import default_weights
+    from .settings import APPLICATION, ORGANIZATION, AppSettings
+    from .window import MainWindow
+
+    presets, problems, renderer_cls = load_effects()
+    effect = choose_effect(presets, getattr(options, "effect", None))
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    settings = AppSettings(getattr(options, "settings", None))
+
+    if options.source:
+        source = open_source(options.source)  # a missing file is a one-line error before any window
+    else:
+        camera = options.camera if options.camera is not None else settings.camera
+        source = open_source(int(camera))
+        if options.camera is not None:
+            settings.camera = options.camera
+    backend = options.backend or settings.backend
+    if options.backend:
+        settings.backend = options.backend
+    record_dir = Path(options.record_dir).expanduser() if options.record_dir else settings.record_dir
+    if options.record_dir:
+        settings.record_dir = record_dir
+
+    def segmenter_factory():
+        from ..segment import Segmenter
+
+        return Segmenter(weights=options.weights, backend=backend, size=options.size, device=options.device,
+                         smooth=True)
+
+    factory = (lambda p: renderer_cls(p)) if renderer_cls is not None else None
+    window = MainWindow(source, presets or None, settings, segmenter_factory=segmenter_factory,
+                        renderer_factory=factory, effect=effect, record_dir=record_dir, notices=problems)
+    if options.weights is None and not default_weights().exists():
+        print(f"fastvit-fx: no trained weights yet ({default_weights()}): the app runs, effects start "
+              "as soon as that file exists", file=sys.stderr)
+    window.show()
+    window.start()
+    if getattr(options, "quit_after", None):
+        from PyQt6.QtCore import QTimer
+
+        QTimer.singleShot(int(options.quit_after * 1000), window.close)
+    return int(app.exec())
