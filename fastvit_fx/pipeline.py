@@ -15,6 +15,7 @@ Also here: `render_video`, the offline version (every frame segmented, nothing d
 from __future__ import annotations
 
 import collections
+import os
 import threading
 import time
 import traceback
@@ -26,6 +27,22 @@ import cv2
 import numpy as np
 
 from .capture import Frame, FrameSource
+
+
+def limit_torch_threads(share: float = 0.5) -> int:
+    """Give the network about `share` of the cores (at least one) and return how many.
+
+    The live pipeline also runs capture, render, encoding and the GUI; on a 2-core machine torch's
+    default two threads next to them make each inference wait on a descheduled thread (measured here:
+    27 ms with 1 thread, 400-1100 ms with 2 while the cores were busy). FASTVIT_FX_THREADS overrides.
+    Call it on the thread that will run the network (OpenMP settings can be per thread).
+    """
+    import torch
+
+    env = os.environ.get("FASTVIT_FX_THREADS")
+    n = int(env) if env and env.isdigit() and int(env) > 0 else max(1, int((os.cpu_count() or 2) * share))
+    torch.set_num_threads(n)
+    return n
 
 
 @dataclass
@@ -317,6 +334,16 @@ class Pipeline:
             mask = cv2.resize(mask, (w, h), interpolation=cv2.INTER_LINEAR)
         return mask, seq
 
+    def _maskless(self) -> bool:
+        """No mask will come (no segmenter, or the model failed to load): effects run with mask=None,
+        which the fx engine reads as "nobody there". While a model loads, frames pass unchanged."""
+        if self.segmenter is not None:
+            return False
+        if self.segmenter_factory is None:
+            return True
+        status = self.model_status
+        return status is not None and not status.startswith("loading")
+
     def _render_loop(self) -> None:
         seq, source = 0, None
         while not self._stop.is_set():
@@ -345,7 +372,7 @@ class Pipeline:
             renderer, name, sinks = self._renderer, self._effect_name, list(self._sinks)
         if self.debug:
             out = mask_debug_view(image, mask)
-        elif renderer is not None and mask is not None:
+        elif renderer is not None and (mask is not None or self._maskless()):
             try:
                 out = renderer.render(image, mask, frame.t - self._t0)
             except Exception as exc:
