@@ -63,8 +63,8 @@ class DemoScene:
     """Composes frame(t): the room, a soft shadow, and the person animated by simple warps."""
 
     def __init__(self, width: int = 1280, height: int = 720) -> None:
-        if width < 64 or height < 64:
-            raise ValueError(f"demo frames must be at least 64x64, got {width}x{height}")
+        if width < 32 or height < 32:
+            raise ValueError(f"demo frames must be at least 32x32, got {width}x{height}")
         self.width, self.height = int(width), int(height)
         person, alpha, room, self.from_files = load_assets()
         # the room, filling the frame (cropped to its aspect), a little soft like a real lens's background

@@ -1,0 +1,324 @@
+"""The Qt window, offscreen: frames from the demo, every hotkey in the help overlay, recording, snapshot,
+settings, and the failure paths (missing camera, camera lost mid-run, unwritable folder, no model)."""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import av  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from PyQt6.QtCore import Qt  # noqa: E402
+from PyQt6.QtTest import QTest  # noqa: E402
+from PyQt6.QtWidgets import QApplication  # noqa: E402
+
+from fastvit_fx.app.settings import AppSettings  # noqa: E402
+from fastvit_fx.app.window import MainWindow, PlainPreset  # noqa: E402
+from fastvit_fx.capture import CameraSource, DemoSource  # noqa: E402
+from fastvit_fx.model import WeightsError  # noqa: E402
+
+from test_capture import FakeCapture, FakeWorld  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def qapp():
+    return QApplication.instance() or QApplication([])
+
+
+def pump(app, until=lambda: False, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        app.processEvents()
+        if until():
+            return True
+        time.sleep(0.005)
+    app.processEvents()
+    return until()
+
+
+class EllipseSegmenter:
+    """A cheap stand-in for the network: an upright ellipse in the middle of the frame."""
+
+    backend_name = "fake"
+    last_ms = 1.0
+
+    def __call__(self, frame):
+        h, w = frame.shape[:2]
+        yy, xx = np.mgrid[0:h, 0:w]
+        return ((((xx - w / 2) / (w / 6)) ** 2 + ((yy - h / 2) / (h / 2.5)) ** 2) < 1).astype(np.float32)
+
+
+def demo():
+    return DemoSource(320, 180, fps=30)
+
+
+def make_window(tmp_path, source=None, **kw):
+    fx = pytest.importorskip("fastvit_fx.fx")
+    kw.setdefault("presets", fx.load_presets().presets)
+    kw.setdefault("segmenter", EllipseSegmenter())
+    kw.setdefault("record_dir", tmp_path / "clips")
+    settings = kw.pop("settings", None) or AppSettings(tmp_path / "settings.ini")
+    window = MainWindow(source or demo(), kw.pop("presets"), settings, demo_factory=demo, **kw)
+    window.resize(640, 360)
+    window.show()
+    window.start()
+    return window
+
+
+def notices(window):
+    return " | ".join(n.text for n in window.view.active_notices())
+
+
+@pytest.fixture
+def window(qapp, tmp_path):
+    w = make_window(tmp_path)
+    yield w
+    if not w.quitting:
+        w.close()
+
+
+def test_window_shows_frames_from_the_demo(qapp, window):
+    assert pump(qapp, lambda: window.view.frames_shown >= 5)
+    image = window.grab().toImage()
+    assert image.width() == 640 and image.height() == 360
+    centre = image.pixelColor(320, 180)
+    assert (centre.red(), centre.green(), centre.blue()) != (0, 0, 0)  # a picture, not a black window
+    window._tick()
+    assert window.view.hud.fps > 0 and window.view.hud.effect == window.effect.name
+    assert window.view.hud.source.startswith("demo 320x180")
+
+
+def _key(window, key):
+    QTest.keyClick(window, Qt.Key(key) if isinstance(key, int) else key)
+
+
+def test_every_hotkey_does_what_the_help_says(qapp, tmp_path):
+    window = make_window(tmp_path)
+    assert pump(qapp, lambda: window.view.frames_shown >= 2)
+    K = Qt.Key
+    checked: set[str] = set()
+    help_rows = dict(window.view.hud.help_rows)
+
+    # Left / Right: previous / next effect
+    start = window.effect_index
+    _key(window, K.Key_Right)
+    assert window.effect_index == (start + 1) % len(window.presets)
+    _key(window, K.Key_Left)
+    assert window.effect_index == start
+    checked.add("Left / Right")
+
+    # 1 - 9 (and the presets' own keys): each effect's key selects it; the help lists it
+    effect_keys = [b for b in window.bindings if b.group == "effect"]
+    assert len(effect_keys) >= 9
+    for binding in effect_keys:
+        _key(window, binding.keys[0])
+        name = binding.description.split(": ", 1)[1]
+        assert window.effect.name == name == window.pipeline.effect_name
+        assert (binding.label, name) in [(k, n) for k, n, _ in window.view.hud.effect_rows]
+    checked.add("1 - 9")
+
+    # R / Space: start / stop recording
+    _key(window, K.Key_R)
+    assert window.recorder is not None and window.recorder.active
+    assert pump(qapp, lambda: window.recorder.frames >= 5)
+    _key(window, K.Key_Space)
+    assert window.recorder is None and window.last_clip.frames >= 5 and window.last_clip.path.exists()
+    _key(window, K.Key_Space)
+    assert window.recorder is not None and window.recorder.active
+    _key(window, K.Key_R)
+    assert window.recorder is None
+    checked.add("R / Space")
+
+    # S: snapshot
+    _key(window, K.Key_S)
+    assert window.last_snapshot is not None and window.last_snapshot.suffix == ".png"
+    assert window.last_snapshot.exists()
+    checked.add("S")
+
+    # M: mirror
+    before = window.pipeline.mirror
+    _key(window, K.Key_M)
+    assert window.pipeline.mirror != before and window.settings.mirror == window.pipeline.mirror
+    checked.add("M")
+
+    # F: fullscreen
+    _key(window, K.Key_F)
+    assert pump(qapp, window.isFullScreen, timeout=5)
+    _key(window, K.Key_F)
+    assert pump(qapp, lambda: not window.isFullScreen(), timeout=5)
+    checked.add("F")
+
+    # D: mask debug view
+    _key(window, K.Key_D)
+    assert window.pipeline.debug and window.view.hud.debug
+    _key(window, K.Key_D)
+    assert not window.pipeline.debug
+    checked.add("D")
+
+    # H: help overlay
+    _key(window, K.Key_H)
+    assert window.view.show_help
+    _key(window, K.Key_H)
+    assert not window.view.show_help
+    checked.add("H")
+
+    # Q / Esc: quit
+    _key(window, K.Key_Q)
+    assert window.quitting and not window.isVisible() and not window.pipeline.running
+    other = make_window(tmp_path)
+    _key(other, K.Key_Escape)
+    assert other.quitting and not other.isVisible()
+    checked.add("Q / Esc")
+
+    assert checked == set(help_rows), "the help overlay and the tested keys differ"
+
+
+def test_preset_hotkeys_come_from_the_presets(qapp, tmp_path):
+    presets = [PlainPreset("plain", None), PlainPreset("b", "7"), PlainPreset("c", None), PlainPreset("d", "x")]
+    window = make_window(tmp_path, presets=presets, renderer_factory=lambda p: None)
+    try:
+        keys = {b.description.split(": ", 1)[1]: b.label for b in window.bindings if b.group == "effect"}
+        assert keys["b"] == "7" and keys["d"] == "X"  # their own
+        assert keys["plain"] == "1" and keys["c"] == "2"  # the free digits, in order
+        QTest.keyClick(window, Qt.Key.Key_X)
+        assert window.effect.name == "d"
+    finally:
+        window.close()
+
+
+def test_recording_from_the_window_matches_what_was_shown(qapp, tmp_path, window):
+    shown = []
+    window.pipeline.add_sink(lambda out: shown.append(out.seq) if window.recorder is not None else None)
+    assert window.start_recording()
+    assert pump(qapp, lambda: window.recorder.frames >= 20)
+    info = window.stop_recording()
+    assert info.error is None and info.frames >= 20
+    with av.open(str(info.path)) as container:
+        stream = container.streams.video[0]
+        times = [float(f.pts * f.time_base) for f in container.decode(stream)]
+        size = (stream.codec_context.width, stream.codec_context.height)
+    assert len(times) == info.frames
+    assert info.frames + info.dropped <= len(shown) + 1
+    assert size == (320, 180)
+    assert times[-1] + 1 / 30 == pytest.approx(info.duration, abs=0.002)
+    assert "saved" in notices(window)
+
+
+def test_unwritable_record_folder_shows_a_message_and_the_app_keeps_running(qapp, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    window = make_window(tmp_path, record_dir=blocker / "clips")
+    try:
+        assert pump(qapp, lambda: window.view.frames_shown >= 2)
+        QTest.keyClick(window, Qt.Key.Key_R)
+        assert window.recorder is None
+        text = notices(window)
+        assert f"cannot record to {blocker / 'clips'}" in text
+        window._tick()
+        shown = window.view.frames_shown
+        assert pump(qapp, lambda: window.view.frames_shown > shown + 3)  # still running
+        assert window.pipeline.running
+    finally:
+        window.close()
+
+
+def test_recording_that_fails_mid_clip_stops_with_a_message(qapp, tmp_path, window, monkeypatch):
+    from fastvit_fx import record
+
+    def full(self, image, pts=None):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(record.ClipWriter, "write", full)
+    assert window.start_recording()
+    assert pump(qapp, lambda: not window.recorder.active, timeout=10)
+    window._tick()
+    assert window.recorder is None and not window.view.hud.recording
+    text = notices(window)
+    assert f"recording stopped: cannot write to {tmp_path / 'clips'}" in text and "No space left" in text
+    shown = window.view.frames_shown
+    assert pump(qapp, lambda: window.view.frames_shown > shown + 3)
+
+
+def test_missing_camera_falls_back_to_the_demo_with_a_message(qapp, tmp_path):
+    window = make_window(tmp_path, source=CameraSource(5, opener=lambda i: None))
+    try:
+        assert isinstance(window.pipeline.source, DemoSource)
+        assert "camera 5: not found or busy" in notices(window) and "showing the demo" in notices(window)
+        assert pump(qapp, lambda: window.view.frames_shown >= 2)
+    finally:
+        window.close()
+
+
+def test_camera_lost_mid_run_is_shown_and_recovers(qapp, tmp_path):
+    world = FakeWorld((320, 180))
+    camera = CameraSource(0, opener=lambda i: FakeCapture(world), retry_s=0.05, fail_after=3, first_frame_s=0.2)
+    window = make_window(tmp_path, source=camera)
+    try:
+        assert pump(qapp, lambda: window.view.frames_shown >= 2)
+        world.plugged = False
+
+        def lost():
+            window._tick()
+            return "camera 0 disconnected" in notices(window)
+
+        assert pump(qapp, lost)
+        world.plugged = True
+
+        def back():
+            window._tick()
+            return "camera 0 reconnected" in notices(window)
+
+        assert pump(qapp, back)
+        shown = window.view.frames_shown
+        assert pump(qapp, lambda: window.view.frames_shown > shown + 2)
+        assert "disconnected" not in notices(window)
+    finally:
+        window.close()
+
+
+def test_no_weights_yet_says_so_and_keeps_running(qapp, tmp_path):
+    def no_weights():
+        raise WeightsError(Path("models/fastvit_t8_person.safetensors"), "no such file")
+
+    window = make_window(tmp_path, segmenter=None, segmenter_factory=no_weights)
+    try:
+        def told():
+            window._tick()
+            return "fastvit_t8_person.safetensors" in notices(window)
+
+        assert pump(qapp, told)
+        assert "effects are off" in notices(window)
+        assert pump(qapp, lambda: window.view.frames_shown >= 3)
+    finally:
+        window.close()
+
+
+def test_settings_persist_between_launches(qapp, tmp_path):
+    settings_file = tmp_path / "persist.ini"
+    window = make_window(tmp_path, settings=AppSettings(settings_file))
+    QTest.keyClick(window, Qt.Key.Key_3)
+    chosen = window.effect.name
+    mirror = window.pipeline.mirror
+    QTest.keyClick(window, Qt.Key.Key_M)
+    QTest.keyClick(window, Qt.Key.Key_Q)
+    again = AppSettings(settings_file)
+    assert again.effect == chosen and again.mirror == (not mirror)
+    second = make_window(tmp_path, settings=again)
+    try:
+        assert second.effect.name == chosen and second.pipeline.mirror == (not mirror)
+    finally:
+        second.close()
+
+
+def test_help_overlay_lists_every_key_and_effect(qapp, window):
+    window.toggle_help()
+    keys = [k for k, _ in window.view.hud.help_rows]
+    for label in ("Left / Right", "1 - 9", "R / Space", "S", "M", "F", "D", "H", "Q / Esc"):
+        assert label in keys
+    names = [n for _, n, _ in window.view.hud.effect_rows]
+    assert names == [p.name for p in window.presets]
+    image = window.grab().toImage()
+    assert not image.isNull()
