@@ -1,0 +1,215 @@
+"""ONNX export and the ONNX Runtime backend: same numbers as torch, metadata, caching, int8, errors."""
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+pytest.importorskip("onnx")
+pytest.importorskip("onnxruntime")
+
+from fastvit_fx.backends import BackendError, create_backend  # noqa: E402
+from fastvit_fx.backends.export import (  # noqa: E402
+    calibration_inputs, export_name, export_onnx, onnx_metadata, quantize_onnx_int8, weights_digest,
+)
+from fastvit_fx.backends.onnx_backend import OnnxBackend  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def onnx_dir(tmp_path_factory, weights_file):
+    """A private copy of the test weights with one fp32 export beside it (shared by the module)."""
+    folder = tmp_path_factory.mktemp("onnx")
+    weights = shutil.copy(weights_file, folder / "tiny.safetensors")
+    export_onnx(weights, folder / export_name(weights, "onnx", 128), size=128)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def onnx_path(onnx_dir):
+    return onnx_dir / "tiny.onnx"
+
+
+@pytest.fixture(scope="module")
+def torch_backend(onnx_dir):
+    from fastvit_fx.backends.torch_backend import TorchBackend
+    from fastvit_fx.model import load_model
+
+    return TorchBackend(load_model(onnx_dir / "tiny.safetensors"), device="cpu")
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+
+@pytest.mark.parametrize("hw", [(96, 128), (160, 256), (64, 32)])
+def test_onnx_matches_torch(onnx_path, torch_backend, hw):
+    backend = OnnxBackend(onnx_path, threads=2)
+    x = np.random.default_rng(hw[0]).standard_normal((1, 3, *hw)).astype(np.float32)
+    ref, out = torch_backend(x), backend(x)
+    assert out.shape == ref.shape == (1, 1, hw[0] // 4, hw[1] // 4)
+    assert out.dtype == np.float32
+    assert ref.std() > 1e-2  # a real comparison, not two constant maps
+    assert np.abs(out - ref).max() < 1e-3
+
+
+def test_onnx_backend_settings_and_metadata(onnx_dir, onnx_path):
+    backend = OnnxBackend(onnx_path, threads=3)
+    assert backend.name == "onnx-cpu" and backend.input_hw is None  # dynamic H and W
+    assert backend.threads == 3
+    opts = backend.session.get_session_options()
+    assert opts.intra_op_num_threads == 3
+    assert opts.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    meta = onnx_metadata(onnx_path)
+    assert meta["labels"] == '["person"]'
+    assert meta["input_size"] == "128"
+    assert meta["precision"] == "fp32"
+    assert meta["weights_sha256"] == weights_digest(onnx_dir / "tiny.safetensors")
+    from fastvit_fx import __version__
+
+    assert meta["version"] == __version__
+
+
+def test_onnx_rejects_input_not_multiple_of_32(onnx_path):
+    with pytest.raises(ValueError, match="multiples of 32"):
+        OnnxBackend(onnx_path)(np.zeros((1, 3, 100, 128), np.float32))
+
+
+def test_segmenter_runs_on_onnx_backend(onnx_path, person_frame):
+    from fastvit_fx.model import ModelConfig
+    from fastvit_fx.segment import Segmenter
+
+    frame, _ = person_frame(180, 320)
+    seg = Segmenter.from_backend(OnnxBackend(onnx_path), ModelConfig(), size=128)
+    mask = seg(frame)
+    assert mask.shape == frame.shape[:2] and mask.dtype == np.float32
+    assert 0.0 <= mask.min() and mask.max() <= 1.0
+
+
+# --- errors: one line, naming the file ---------------------------------------------------------
+
+def _one_line_naming(exc: BaseException, path) -> None:
+    text = str(exc)
+    assert "\n" not in text
+    assert str(path) in text
+
+
+def test_missing_onnx_file(tmp_path):
+    path = tmp_path / "nope.onnx"
+    with pytest.raises(BackendError) as info:
+        OnnxBackend(path)
+    _one_line_naming(info.value, path)
+
+
+def test_corrupt_onnx_file(tmp_path, onnx_path):
+    path = tmp_path / "broken.onnx"
+    path.write_bytes(onnx_path.read_bytes()[:5000])  # truncated
+    with pytest.raises(BackendError) as info:
+        OnnxBackend(path)
+    _one_line_naming(info.value, path)
+    garbage = tmp_path / "garbage.onnx"
+    garbage.write_bytes(b"\x00\xffnot a model" * 10)
+    with pytest.raises(BackendError) as info:
+        create_backend("onnx", garbage, 128)
+    _one_line_naming(info.value, garbage)
+
+
+def test_foreign_onnx_model_is_refused(tmp_path):
+    import onnx
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 32, 32])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 32, 32])])
+    path = tmp_path / "relu.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    with pytest.raises(BackendError, match="fastvit-fx metadata") as info:
+        OnnxBackend(path)
+    _one_line_naming(info.value, path)
+
+
+# --- finding, caching and exporting on demand --------------------------------------------------
+
+def test_create_backend_prefers_current_export_beside_weights(onnx_dir, onnx_path):
+    backend = create_backend("onnx", onnx_dir / "tiny.safetensors", 128)
+    assert backend.path == onnx_path
+
+
+def test_create_backend_exports_once_into_cache_and_ignores_stale(tmp_path, onnx_path, weights_file):
+    from fastvit_fx.resources import user_cache_dir
+
+    weights = shutil.copy(weights_file, tmp_path / "tiny.safetensors")
+    # a stale export beside the weights: its recorded digest is of other weights
+    import onnx
+
+    from fastvit_fx.backends.export import META_PREFIX
+
+    stale = onnx.load(str(onnx_path))
+    for p in stale.metadata_props:
+        if p.key == META_PREFIX + "weights_sha256":
+            p.value = "0" * 64
+    onnx.save(stale, str(tmp_path / "tiny.onnx"))
+
+    first = create_backend("onnx", weights, 128)
+    assert first.path != tmp_path / "tiny.onnx"
+    assert user_cache_dir() in first.path.parents
+    stamp = first.path.stat().st_mtime_ns
+    second = create_backend("onnx", weights, 128)
+    assert second.path == first.path and second.path.stat().st_mtime_ns == stamp  # reused, not re-exported
+
+
+def test_int8_needs_an_export(onnx_dir):
+    with pytest.raises(BackendError, match="--int8 --calib"):
+        create_backend("onnx-int8", onnx_dir / "tiny.safetensors", 128)
+
+
+def test_int8_quantisation(onnx_dir, onnx_path, person_frame):
+    from fastvit_fx.model import ModelConfig
+
+    frames = [person_frame(200 + 20 * i, 300)[0] for i in range(4)]
+    inputs = calibration_inputs(frames, ModelConfig(), 128)
+    out = quantize_onnx_int8(onnx_path, onnx_dir / "tiny.int8.onnx", inputs)
+    meta = onnx_metadata(out)
+    assert meta["precision"].startswith("int8") and meta["calibration_frames"] == "4"
+    assert meta["weights_sha256"] == weights_digest(onnx_dir / "tiny.safetensors")
+    assert out.stat().st_size < 0.5 * onnx_path.stat().st_size  # int8 weights
+    q = create_backend("onnx-int8", onnx_dir / "tiny.safetensors", 128)
+    assert q.name == "onnx-int8-cpu" and q.path == out
+    x = inputs[0]
+    ref, got = OnnxBackend(onnx_path)(x), q(x)
+    assert got.shape == ref.shape
+    assert np.abs(got - ref).mean() < 0.05  # quantisation noise, not a different model
+    from fastvit_fx.backends import available_backends
+
+    assert "onnx-int8" in available_backends(onnx_dir / "tiny.safetensors")
+
+
+def test_export_command_onnx_with_int8(tmp_path, onnx_dir, person_frame, capsys):
+    import cv2
+
+    from fastvit_fx.cli import main
+
+    calib = tmp_path / "calib"
+    calib.mkdir()
+    for i in range(3):
+        cv2.imwrite(str(calib / f"{i}.png"), person_frame(150, 200 + 40 * i)[0])
+    out = tmp_path / "out" / "m.onnx"
+    assert main(["export", "onnx", "--weights", str(onnx_dir / "tiny.safetensors"), "--size", "96",
+                 "--out", str(out), "--int8", "--calib", str(calib)]) == 0
+    assert out.exists() and (tmp_path / "out" / "m.int8.onnx").exists()
+    assert "wrote" in capsys.readouterr().out
+    assert onnx_metadata(out)["input_size"] == "96"
+
+
+def test_export_command_errors(tmp_path, onnx_dir, capsys):
+    from fastvit_fx.cli import main
+
+    weights = str(onnx_dir / "tiny.safetensors")
+    assert main(["export", "onnx", "--weights", weights, "--int8"]) == 2
+    assert "--calib" in capsys.readouterr().err
+    assert main(["export", "onnx", "--weights", str(tmp_path / "missing.safetensors")]) == 2
+    err = capsys.readouterr().err
+    assert "missing.safetensors" in err and len(err.strip().splitlines()) == 1
+    assert main(["export", "onnx", "--weights", weights, "--int8", "--calib", str(tmp_path / "nodir")]) == 2
+    assert "nodir" in capsys.readouterr().err
