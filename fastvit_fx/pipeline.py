@@ -481,8 +481,11 @@ def render_video(input_path: str | Path, out_path: str | Path, effect, segmenter
         if bar is not None:
             bar.close()
         raise
-    frames_in: _queue.Queue = _queue.Queue(maxsize=4)
-    frames_out: _queue.Queue = _queue.Queue(maxsize=4)
+    # overlap: decode -> [segment, this thread] -> effect -> encode, each stage on its own thread with
+    # a small queue between, in order (the segmenter's smoothing and the effect's simulations need it)
+    decoded: _queue.Queue = _queue.Queue(maxsize=4)
+    segmented: _queue.Queue = _queue.Queue(maxsize=4)
+    rendered: _queue.Queue = _queue.Queue(maxsize=4)
     errors: list[BaseException] = []
     halt = threading.Event()
     done = object()
@@ -495,62 +498,75 @@ def render_video(input_path: str | Path, out_path: str | Path, effect, segmenter
             except _queue.Full:
                 continue
 
+    def take(q: _queue.Queue):
+        while not halt.is_set():
+            try:
+                return q.get(timeout=0.1)
+            except _queue.Empty:
+                continue
+        return done
+
+    def stage(fn) -> Callable[[], None]:
+        def run() -> None:
+            try:
+                fn()
+            except BaseException as exc:
+                errors.append(exc)
+                halt.set()
+        return run
+
     def decode() -> None:
         try:
             for image in reader:
                 if halt.is_set():
                     return
-                put(frames_in, image)
-        except BaseException as exc:
-            errors.append(exc)
+                put(decoded, image)
         finally:
-            put(frames_in, done)
+            put(decoded, done)
+
+    def effect() -> None:
+        i = 0
+        while True:
+            item = take(segmented)
+            if item is done:
+                put(rendered, done)
+                return
+            image, mask = item
+            put(rendered, renderer.render(image, mask, i / float(fps)) if renderer is not None else image)
+            i += 1
 
     def encode() -> None:
-        try:
-            while not halt.is_set():
-                try:
-                    item = frames_out.get(timeout=0.1)
-                except _queue.Empty:
-                    continue
-                if item is done:
-                    return
-                writer.write(item)
-        except BaseException as exc:
-            errors.append(exc)
-            halt.set()
-
-    def process(image: np.ndarray, i: int) -> np.ndarray:
-        if renderer is None:
-            return image
-        mask = segmenter(image)
-        return renderer.render(image, mask, i / float(fps))
+        while True:
+            item = take(rendered)
+            if item is done:
+                return
+            writer.write(item)
 
     threads: list[threading.Thread] = []
     try:
         if overlap:
-            threads = [threading.Thread(target=decode, name="render-decode", daemon=True),
-                       threading.Thread(target=encode, name="render-encode", daemon=True)]
+            threads = [threading.Thread(target=stage(fn), name=f"render-{fn.__name__}", daemon=True)
+                       for fn in (decode, effect, encode)]
             for thread in threads:
                 thread.start()
-            while not halt.is_set():
-                try:
-                    image = frames_in.get(timeout=0.1)
-                except _queue.Empty:
-                    continue
+            while True:
+                image = take(decoded)
                 if image is done:
                     break
-                put(frames_out, process(image, count))
+                put(segmented, (image, segmenter(image) if renderer is not None else None))
                 count += 1
                 if bar is not None:
                     bar.update(1)
-            put(frames_out, done)
-            threads[1].join()
+            put(segmented, done)
+            threads[-1].join()
             if errors:
                 raise errors[0]
         else:
             for image in reader:
-                writer.write(process(image, count))
+                out = image
+                if renderer is not None:
+                    out = renderer.render(image, segmenter(image), count / float(fps))
+                writer.write(out)
                 count += 1
                 if bar is not None:
                     bar.update(1)

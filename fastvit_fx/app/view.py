@@ -33,7 +33,7 @@ class HudState:
     seg_ms: float = 0.0
     seg_fps: float = 0.0
     backend: str = ""
-    skipped: int = 0
+    render_ms: float = 0.0
     recording: bool = False
     rec_seconds: float = 0.0
     rec_dropped: int = 0
@@ -154,10 +154,10 @@ class VideoView(QWidget):
         parts = [f"{h.fps:4.1f} fps"]
         if h.seg_ms > 0:
             parts.append(f"seg {h.seg_ms:.0f} ms ({h.seg_fps:.0f}/s)")
+        if h.render_ms > 0:
+            parts.append(f"fx {h.render_ms:.0f} ms")
         if h.backend:
             parts.append(h.backend)
-        if h.skipped:
-            parts.append(f"skipped {h.skipped}")
         line2 = "  ·  ".join(parts)
         line3 = h.source + ("  ·  mirrored" if h.mirror else "")
         f1, f2 = self._font(22 * u, bold=True), self._font(14 * u)

@@ -309,7 +309,7 @@ class MainWindow(QMainWindow):
         hud = self.view.hud
         hud.fps, hud.seg_ms, hud.seg_fps = stats["fps"], stats["seg_ms"], stats["seg_fps"]
         hud.backend = stats["backend"] or ""
-        hud.skipped = stats["skipped"]
+        hud.render_ms = stats["render_ms"]
         hud.mirror, hud.debug = self.pipeline.mirror, self.pipeline.debug
         self._update_source_label()
         # the source: camera lost / retrying / back

@@ -1,0 +1,144 @@
+"""Pipeline speed: frames delivered per second against a 30 fps 1280x720 source with each preset on
+(and recording on), and offline render speed as a multiple of real time.
+
+The live source is synthetic: one second of the demo scene, pre-rendered and played in a loop at
+the camera's rate, so the numbers measure the pipeline (segmenter, effect, recorder), not a camera
+driver or the demo's own drawing. Without trained weights the segmenter runs a randomly initialised
+network of the same shape (same cost); the rows say so.
+"""
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+
+def _segmenter(weights=None, size=None):
+    """(segmenter, what model it is)."""
+    from ..model import WeightsError
+    from ..segment import Segmenter
+
+    try:
+        return Segmenter(weights=weights, size=size, smooth=True), "trained"
+    except WeightsError:
+        if weights is not None:
+            raise
+        from ..model import build_model, reparameterize
+
+        model = build_model()
+        try:
+            reparameterize(model)  # the trained path runs the fused network; time the same thing
+        except Exception:
+            pass
+        return Segmenter(model=model, device="cpu", size=size, smooth=True), "random (no trained weights yet)"
+
+
+def bench_pipeline(seconds: float = 4.0, presets=None, record: bool = True, size: tuple[int, int] = (1280, 720),
+                   fps: float = 30.0, weights=None, warmup: float = 1.5, segmenter=None) -> list[dict]:
+    """One row per preset: delivered fps (target `fps`), segmentation rate and time, render time,
+    latency, and with record=True the frames the recorder wrote and dropped."""
+    from ..capture import ArraySource, demo_frames
+    from ..fx import EffectRenderer, load_presets
+    from ..pipeline import Pipeline, limit_torch_threads
+    from ..record import Recorder
+
+    library = load_presets()
+    chosen = [library.get(p) if isinstance(p, str) else p for p in presets] if presets else list(library.presets)
+    images, _ = demo_frames(int(fps), size[0], size[1], fps=fps)
+    if segmenter is None:
+        segmenter, model = _segmenter(weights)
+    else:
+        model = "given"
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="fastvit-fx-bench-") as tmp:
+        for preset in chosen:
+            def factory(seg=segmenter):  # on the segmenter thread, as in the app
+                limit_torch_threads()
+                return seg
+
+            source = ArraySource(images, fps=fps)
+            pipeline = Pipeline(source, effect=EffectRenderer(preset), segmenter_factory=factory)
+            recorder = Recorder(tmp, fps=fps) if record else None
+            pipeline.start()
+            try:
+                pipeline.wait_masks(1, timeout=120)
+                time.sleep(warmup)
+                if recorder is not None:
+                    recorder.start()
+                    pipeline.add_sink(lambda out, r=recorder: r.write(out.image, out.frame.t))
+                f0, m0, s0, t0 = pipeline.frames_out, pipeline.masks_made, pipeline.skipped, time.monotonic()
+                time.sleep(seconds)
+                f1, m1, s1, t1 = pipeline.frames_out, pipeline.masks_made, pipeline.skipped, time.monotonic()
+                stats = pipeline.stats()
+            finally:
+                pipeline.stop()
+            info = recorder.stop() if recorder is not None else None
+            span = t1 - t0
+            row = {
+                "effect": preset.name,
+                "fps": round((f1 - f0) / span, 1),
+                "target_fps": fps,
+                "skipped": s1 - s0,
+                "seg_per_s": round((m1 - m0) / span, 1),
+                "seg_ms": round(stats["seg_call_ms"], 1),
+                "render_ms": round(stats["render_ms"], 1),
+                "latency_ms": round(stats["latency_ms"], 1),
+            }
+            if info is not None:
+                row["rec_frames"] = info.frames
+                row["rec_dropped"] = info.dropped
+                row["rec_fps"] = round(info.frames / span, 1)
+                if info.path is not None and info.path.exists():
+                    info.path.unlink()
+            row["model"] = model
+            rows.append(row)
+    return rows
+
+
+def bench_render(seconds: float = 3.0, presets=("blur-bg",), size: tuple[int, int] = (1280, 720),
+                 fps: float = 30.0, weights=None, segmenter=None) -> list[dict]:
+    """Offline render of a `seconds`-long clip of the demo scene: one row per preset with the wall
+    time and the speed as a multiple of real time (>= 1: faster than playback)."""
+    from ..capture import demo_frames
+    from ..fx import EffectRenderer, load_presets
+    from ..pipeline import render_video
+    from ..record import ClipWriter
+
+    library = load_presets()
+    images, _ = demo_frames(int(round(seconds * fps)), size[0], size[1], fps=fps)
+    if segmenter is None:
+        segmenter, model = _segmenter(weights)
+    else:
+        model = "given"
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="fastvit-fx-bench-") as tmp:
+        clip = Path(tmp) / "input.mp4"
+        with ClipWriter(clip, size[0], size[1], fps=fps, crf=18) as writer:
+            for image in images:
+                writer.write(image)
+        del images
+        for name in presets:
+            preset = library.get(name) if isinstance(name, str) else name
+            result = render_video(clip, Path(tmp) / "out.mp4", EffectRenderer(preset), segmenter, progress=False)
+            rows.append({
+                "effect": preset.name,
+                "frames": result.frames,
+                "size": f"{result.size[0]}x{result.size[1]}",
+                "video_s": round(result.video_seconds, 2),
+                "wall_s": round(result.seconds, 2),
+                "x_realtime": round(result.speed, 2),
+                "ms_per_frame": round(1000 * result.seconds / max(result.frames, 1), 1),
+                "model": model,
+            })
+    return rows
+
+
+if __name__ == "__main__":  # python -m fastvit_fx.bench.pipeline
+    import json
+    import sys
+
+    secs = float(sys.argv[1]) if len(sys.argv) > 1 else 4.0
+    for row in bench_pipeline(seconds=secs):
+        print(json.dumps(row))
+    for row in bench_render():
+        print(json.dumps(row))
