@@ -96,7 +96,7 @@ def test_render_command_end_to_end(tmp_path, capsys):
     source = make_video(tmp_path / "in.mp4", count=10, size=(80, 48), audio=True)
     out = tmp_path / "out.mp4"
     code = main(["render", str(source), "--effect", "blur-bg", "--out", str(out), "--weights", str(weights),
-                 "--no-progress"])
+                 "--backend", "torch", "--no-progress"])
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert "audio is dropped" in captured.err

@@ -6,8 +6,8 @@ the pipeline's numbers and the sources' status a few times a second for the HUD 
 """
 from __future__ import annotations
 
+import sys
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -148,6 +148,7 @@ class MainWindow(QMainWindow):
             self.pipeline.set_source(demo, start=False, stop_old=False)
             failed.stop()
             self.view.notify("fallback", f"{exc} - showing the demo instead", "warning", seconds=None)
+            print(f"fastvit-fx: {exc} - showing the demo instead", file=sys.stderr)
             self.pipeline.start()
         self._update_source_label()
         self.timer.start()
