@@ -276,7 +276,8 @@ class CameraSource(FrameSource):
     def _open(self) -> None:
         cap = self._try_open(self.first_frame_s)
         if cap is None:
-            raise SourceError(f"camera {self.index}: not found or busy (unplugged, or in use by another app?)")
+            raise SourceError(f"camera {self.index}: not found or busy "
+                              "(unplugged, in use by another app, or no permission?)")
         self._cap = cap
         self._note_rate(cap)
 

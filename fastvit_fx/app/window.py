@@ -178,17 +178,23 @@ class MainWindow(QMainWindow):
     def set_effect(self, preset) -> None:
         self.effect_index = next(i for i, p in enumerate(self.presets) if p is preset)
         self._apply_effect()
+        self._describe_effect()
 
     def cycle_effect(self, step: int) -> None:
         self.effect_index = (self.effect_index + step) % len(self.presets)
         self._apply_effect()
+        self._describe_effect()
+
+    def _describe_effect(self) -> None:
+        description = getattr(self.effect, "description", "") or ""
+        self.view.notify("effect", f"{self.effect.name}: {description}" if description else None, "info", 3)
 
     def _apply_effect(self) -> None:
         preset = self.effect
         try:
             renderer = self.renderer_factory(preset)
         except Exception as exc:
-            self.view.notify("effect", f"effect {preset.name!r} could not start ({exc})", "error", 8)
+            self.view.notify("effect-error", f"effect {preset.name!r} could not start ({exc})", "error", 8)
             renderer = None
         self.pipeline.set_effect(renderer, name=preset.name)
         self.settings.effect = preset.name

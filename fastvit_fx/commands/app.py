@@ -12,7 +12,8 @@ def add_arguments(parser) -> None:
                         help="camera index (default: the last one used, else 0)")
     source.add_argument("--source", default=None, metavar="FILE|demo",
                         help="a video file (played in a loop) or 'demo' (the built-in scene, no camera needed)")
-    parser.add_argument("--effect", default=None, metavar="NAME", help="effect to start with (see `fastvit-fx effects`)")
+    parser.add_argument("--effect", default=None, metavar="NAME",
+                        help="effect to start with (see `fastvit-fx effects`)")
     parser.add_argument("--record-dir", default=None, metavar="DIR",
                         help="folder for clips and snapshots (remembered; default ~/Videos/fastvit-fx)")
     add_model_options(parser)
