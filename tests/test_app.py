@@ -322,3 +322,42 @@ def test_help_overlay_lists_every_key_and_effect(qapp, window):
     assert names == [p.name for p in window.presets]
     image = window.grab().toImage()
     assert not image.isNull()
+
+
+def test_app_command_without_trained_weights_says_so_and_runs(qapp, tmp_path, monkeypatch, capsys):
+    """`fastvit-fx --source demo` with no weights anywhere: one line on stderr, the window runs."""
+    from fastvit_fx.cli import main
+
+    monkeypatch.setenv("FASTVIT_FX_MODELS", str(tmp_path / "no-models-here"))
+    code = main(["--source", "demo", "--quit-after", "1.5", "--settings", str(tmp_path / "s.ini"),
+                 "--record-dir", str(tmp_path / "clips"), "--effect", "none"])
+    err = capsys.readouterr().err
+    assert code == 0
+    lines = [line for line in err.splitlines() if line.startswith("fastvit-fx:")]
+    assert len(lines) == 1 and "no trained weights yet" in lines[0]
+    assert AppSettings(tmp_path / "s.ini").record_dir == tmp_path / "clips"
+
+
+def test_app_command_errors_are_one_line(qapp, tmp_path, capsys):
+    from fastvit_fx.cli import main
+
+    args = ["--settings", str(tmp_path / "s.ini")]
+    assert main(["--source", str(tmp_path / "nope.mp4"), *args]) == 2
+    assert "nope.mp4: no such file" in capsys.readouterr().err
+    assert main(["--source", "demo", "--effect", "sparkles", *args]) == 2
+    assert "sparkles" in capsys.readouterr().err
+    assert main(["--source", "demo", "--weights", str(tmp_path / "w.safetensors"), *args]) == 2
+    assert "w.safetensors: no such file" in capsys.readouterr().err
+
+
+def test_cameras_command(monkeypatch, capsys):
+    from fastvit_fx import capture
+    from fastvit_fx.cli import main
+
+    monkeypatch.setattr(capture, "list_cameras", lambda n: [])
+    assert main(["cameras"]) == 1
+    assert "no cameras found (probed indices 0-9)" in capsys.readouterr().out
+    monkeypatch.setattr(capture, "list_cameras", lambda n: [
+        {"index": 0, "width": 1280, "height": 720, "fps": 30.0, "backend": "V4L2"}])
+    assert main(["cameras"]) == 0
+    assert "0: 1280x720 @ 30 fps  (V4L2)" in capsys.readouterr().out

@@ -27,6 +27,17 @@ def choose_effect(presets: list, name: str | None) -> str | None:
     return name
 
 
+def _check_display() -> None:
+    """Qt aborts the whole process when it finds no display; say it in one line instead."""
+    import os
+
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise UserError("no display to open the window on (DISPLAY and WAYLAND_DISPLAY are unset); "
+                        "for a headless run set QT_QPA_PLATFORM=offscreen, or use `fastvit-fx render`")
+
+
 def run_app(options) -> int:
     """options: argparse namespace from commands/app.py (camera, source, effect, backend, record_dir,
     weights, size, device, settings)."""
@@ -37,6 +48,9 @@ def run_app(options) -> int:
     from .settings import APPLICATION, ORGANIZATION, AppSettings
     from .window import MainWindow
 
+    _check_display()
+    if options.weights is not None and not Path(options.weights).expanduser().exists():
+        raise UserError(f"weights file {options.weights}: no such file")
     presets, problems, renderer_cls = load_effects()
     effect = choose_effect(presets, getattr(options, "effect", None))
 
