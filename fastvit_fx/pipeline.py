@@ -15,7 +15,9 @@ Also here: `render_video`, the offline version (every frame segmented, nothing d
 from __future__ import annotations
 
 import collections
+import contextlib
 import os
+import sys
 import threading
 import time
 import traceback
@@ -43,6 +45,22 @@ def limit_torch_threads(share: float = 0.5) -> int:
     n = int(env) if env and env.isdigit() and int(env) > 0 else max(1, int((os.cpu_count() or 2) * share))
     torch.set_num_threads(n)
     return n
+
+
+@contextlib.contextmanager
+def pipeline_threads(enabled: bool = True):
+    """limit_torch_threads() for the duration (when torch is in use), then the old setting back."""
+    if not enabled or "torch" not in sys.modules:
+        yield
+        return
+    import torch
+
+    old = torch.get_num_threads()
+    limit_torch_threads()
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
 
 
 @dataclass
@@ -148,8 +166,10 @@ class Pipeline:
 
     def __init__(self, source: FrameSource, segmenter=None, effect=None, *,
                  segmenter_factory: Callable[[], object] | None = None, retry_s: float = 3.0,
-                 mirror: bool = False, truth_masks: bool = False) -> None:
+                 mirror: bool = False, truth_masks: bool = False, limit_threads: bool = True) -> None:
         self._source = source
+        self.limit_threads = limit_threads  # see limit_torch_threads
+        self._torch_threads_before: int | None = None
         self.segmenter = segmenter
         self.segmenter_factory = segmenter_factory
         self.retry_s = retry_s
@@ -241,6 +261,11 @@ class Pipeline:
             if thread is not threading.current_thread():
                 thread.join(5.0)
         self._threads = []
+        if self._torch_threads_before is not None:  # leave the process as we found it
+            import torch
+
+            torch.set_num_threads(self._torch_threads_before)
+            self._torch_threads_before = None
         with self._delivered:
             self._delivered.notify_all()
 
@@ -286,7 +311,7 @@ class Pipeline:
             self.model_status = message
 
     def _segment_loop(self) -> None:
-        seq, source, next_try = 0, None, 0.0
+        seq, source, next_try, limited = 0, None, 0.0, False
         while not self._stop.is_set():
             if self.segmenter is None:
                 if self.segmenter_factory is None or time.monotonic() < next_try:
@@ -295,6 +320,13 @@ class Pipeline:
                 self._load_segmenter()
                 next_try = time.monotonic() + self.retry_s
                 continue
+            if not limited:
+                limited = True
+                if self.limit_threads and "torch" in sys.modules:
+                    import torch
+
+                    self._torch_threads_before = torch.get_num_threads()
+                    limit_torch_threads()  # on this thread, which runs the network
             if source is not self._source:
                 source, seq = self._source, 0
             seq_new, frame = source.read(after=seq, timeout=0.2)
@@ -543,6 +575,8 @@ def render_video(input_path: str | Path, out_path: str | Path, effect, segmenter
             writer.write(item)
 
     threads: list[threading.Thread] = []
+    limit = pipeline_threads(overlap)
+    limit.__enter__()
     try:
         if overlap:
             threads = [threading.Thread(target=stage(fn), name=f"render-{fn.__name__}", daemon=True)
@@ -578,6 +612,7 @@ def render_video(input_path: str | Path, out_path: str | Path, effect, segmenter
         writer.abandon()
         raise
     finally:
+        limit.__exit__(None, None, None)
         halt.set()
         for thread in threads:
             thread.join(5.0)

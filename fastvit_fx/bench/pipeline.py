@@ -101,12 +101,11 @@ def bench_render(seconds: float = 3.0, presets=("blur-bg",), size: tuple[int, in
     time and the speed as a multiple of real time (>= 1: faster than playback)."""
     from ..capture import demo_frames
     from ..fx import EffectRenderer, load_presets
-    from ..pipeline import limit_torch_threads, render_video
+    from ..pipeline import render_video  # it caps torch's threads while it runs (see limit_torch_threads)
     from ..record import ClipWriter
 
     library = load_presets()
     images, _ = demo_frames(int(round(seconds * fps)), size[0], size[1], fps=fps)
-    limit_torch_threads()  # as the render command does: the network runs beside decode/effect/encode threads
     if segmenter is None:
         segmenter, model = _segmenter(weights)
     else:

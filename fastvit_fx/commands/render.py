@@ -35,10 +35,8 @@ def run(args) -> int:
     from ..fx import EffectRenderer, load_presets
 
     preset = load_presets().get(args.effect)  # PresetError (a UserError) names an unknown effect
-    from ..pipeline import limit_torch_threads
     from .common import make_segmenter
 
-    limit_torch_threads()  # decode, effect and encode threads run beside the network (see pipeline.py)
     segmenter = make_segmenter(args, smooth=True)
     if has_audio:
         print(f"note: {source.name} has an audio track; the output has none (audio is dropped)", file=sys.stderr)
