@@ -73,11 +73,9 @@ def run_app(options) -> int:
     if options.record_dir:
         settings.record_dir = record_dir
 
-    def segmenter_factory():  # runs on the pipeline's segmenter thread
-        from ..pipeline import limit_torch_threads
+    def segmenter_factory():  # runs on the pipeline's segmenter thread (which then caps torch's threads)
         from ..segment import Segmenter
 
-        limit_torch_threads()
 
         return Segmenter(weights=options.weights, backend=backend, size=options.size, device=options.device,
                          smooth=True)

@@ -28,7 +28,6 @@ def take(out_dir: str | Path, effects: list[str], settle: float = 4.0, size=(128
 
     from ..capture import DemoSource
     from ..fx import EffectRenderer, load_presets
-    from ..pipeline import limit_torch_threads
     from ..segment import Segmenter
     from .settings import AppSettings
     from .window import MainWindow
@@ -40,7 +39,6 @@ def take(out_dir: str | Path, effects: list[str], settle: float = 4.0, size=(128
     tmp = tempfile.mkdtemp(prefix="fastvit-fx-shots-")
 
     def factory():
-        limit_torch_threads()
         return Segmenter(smooth=True)
 
     window = MainWindow(DemoSource(*size), presets, AppSettings(Path(tmp) / "s.ini"), segmenter_factory=factory,

@@ -39,7 +39,7 @@ def bench_pipeline(seconds: float = 4.0, presets=None, record: bool = True, size
     latency, and with record=True the frames the recorder wrote and dropped."""
     from ..capture import ArraySource, demo_frames
     from ..fx import EffectRenderer, load_presets
-    from ..pipeline import Pipeline, limit_torch_threads
+    from ..pipeline import Pipeline
     from ..record import Recorder
 
     library = load_presets()
@@ -52,12 +52,9 @@ def bench_pipeline(seconds: float = 4.0, presets=None, record: bool = True, size
     rows = []
     with tempfile.TemporaryDirectory(prefix="fastvit-fx-bench-") as tmp:
         for preset in chosen:
-            def factory(seg=segmenter):  # on the segmenter thread, as in the app
-                limit_torch_threads()
-                return seg
-
             source = ArraySource(images, fps=fps)
-            pipeline = Pipeline(source, effect=EffectRenderer(preset), segmenter_factory=factory)
+            # the pipeline caps torch's threads on its worker, as in the app (see limit_torch_threads)
+            pipeline = Pipeline(source, segmenter, effect=EffectRenderer(preset))
             recorder = Recorder(tmp, fps=fps) if record else None
             pipeline.start()
             try:
