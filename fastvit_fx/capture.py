@@ -234,7 +234,7 @@ class CameraSource(FrameSource):
 
     def __init__(self, index: int = 0, width: int = 1280, height: int = 720, fps: float = 30.0,
                  opener: Callable[[int], object] | None = None, retry_s: float = 1.0,
-                 fail_after: int = 15, first_frame_s: float = 3.0) -> None:
+                 fail_after: int = 15, first_frame_s: float = 3.0, stall_s: float = 2.0) -> None:
         super().__init__()
         self.index = int(index)
         self.name = f"camera {self.index}"
@@ -242,6 +242,7 @@ class CameraSource(FrameSource):
         self._opener = opener or (lambda i: open_opencv_camera(i, width, height, fps))
         self.retry_s = retry_s
         self.fail_after = fail_after  # consecutive failed reads that mean "gone"
+        self.stall_s = stall_s  # ... or this long without a frame
         self.first_frame_s = first_frame_s
         self.fps = float(fps)
         self.reconnects = 0
@@ -303,22 +304,24 @@ class CameraSource(FrameSource):
         if self._first is not None:
             self._emit(self._first)
             self._first = None
-        misses = 0
+        misses, last_good = 0, time.monotonic()
         while not self._stop.is_set():
             try:
                 ok, image = self._cap.read()
             except Exception:
                 ok, image = False, None
             if ok and image is not None:
-                misses = 0
+                misses, last_good = 0, time.monotonic()
                 self._emit(image)
                 continue
             misses += 1
-            if misses < self.fail_after:
+            # gone: several failed reads in a row, or one that took long (a driver that blocks
+            # until its own timeout on an unplugged camera)
+            if misses < self.fail_after and time.monotonic() - last_good < self.stall_s:
                 time.sleep(0.01)
                 continue
             self._reconnect()
-            misses = 0
+            misses, last_good = 0, time.monotonic()
 
     def _reconnect(self) -> None:
         self._close()

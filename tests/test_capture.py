@@ -184,3 +184,24 @@ def test_demo_frames_helper():
     images, truths = demo_frames(3, 160, 90, with_truth=True)
     assert len(images) == 3 and images[0].shape == (90, 160, 3)
     assert truths is not None and truths[0].shape == (90, 160)
+
+
+def test_camera_whose_read_blocks_then_fails_is_reconnected_quickly():
+    """Some drivers block a read until their own timeout on an unplugged camera: one such read counts."""
+    world = FakeWorld()
+
+    class BlockingCapture(FakeCapture):
+        def read(self):
+            if not self.world.plugged:
+                time.sleep(0.3)  # stands in for a driver's multi-second timeout
+                return False, None
+            return super().read()
+
+    source = CameraSource(0, opener=lambda i: BlockingCapture(world), retry_s=0.05, fail_after=1000,
+                          stall_s=0.2, first_frame_s=0.2)
+    with source:
+        assert source.read(0, timeout=5)[1] is not None
+        world.plugged = False
+        assert wait_until(lambda: source.state == "reconnecting", timeout=10)
+        world.plugged = True
+        assert wait_until(lambda: source.state == "running", timeout=10)
