@@ -19,7 +19,7 @@ ALL = have("coremltools", "onnx", "onnxruntime")
 
 
 def test_macos_prefers_coreml_then_cpu_runtimes():
-    assert auto_candidates(platform="darwin", accelerator=None, have=ALL) == ["coreml", "onnx", "torch"]
+    assert auto_candidates(platform="darwin", accelerator=None, have=ALL) == ["coreml", "onnx-int8", "onnx", "torch"]
 
 
 def test_apple_silicon_without_coremltools_uses_mps_torch():
@@ -27,7 +27,7 @@ def test_apple_silicon_without_coremltools_uses_mps_torch():
 
 
 def test_macos_with_coreml_and_mps_keeps_torch_as_fallback():
-    assert auto_candidates(platform="darwin", accelerator="mps", have=ALL) == ["coreml", "torch", "onnx"]
+    assert auto_candidates(platform="darwin", accelerator="mps", have=ALL) == ["coreml", "torch", "onnx-int8", "onnx"]
 
 
 def test_cuda_machine_uses_torch():
@@ -35,8 +35,8 @@ def test_cuda_machine_uses_torch():
 
 
 def test_cpu_only_linux_prefers_onnx_runtime():
-    assert auto_candidates(platform="linux", accelerator=None, have=ALL) == ["onnx", "torch"]
-    assert auto_candidates(platform="win32", accelerator=None, have=ALL) == ["onnx", "torch"]
+    assert auto_candidates(platform="linux", accelerator=None, have=ALL) == ["onnx-int8", "onnx", "torch"]
+    assert auto_candidates(platform="win32", accelerator=None, have=ALL) == ["onnx-int8", "onnx", "torch"]
 
 
 def test_cpu_only_without_onnx_uses_torch():
@@ -47,7 +47,7 @@ def test_explicit_devices():
     assert auto_candidates("cuda", platform="linux", accelerator="cuda", have=ALL) == ["torch"]
     assert auto_candidates("mps", platform="darwin", accelerator="mps", have=ALL) == ["torch"]
     # an explicit CPU: the fastest CPU runtime, not Core ML (which would use the GPU/ANE)
-    assert auto_candidates("cpu", platform="darwin", accelerator="mps", have=ALL) == ["onnx", "torch"]
+    assert auto_candidates("cpu", platform="darwin", accelerator="mps", have=ALL) == ["onnx-int8", "onnx", "torch"]
 
 
 def test_unknown_backend_name(weights_file):
@@ -91,8 +91,8 @@ def test_auto_on_this_machine_is_a_cpu_runtime(workspace, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
     monkeypatch.setattr(backends, "_torch_accelerator", lambda: None)
     backend = create_backend("auto", weights, 64)
-    assert backend.name == "onnx-cpu"
-    assert "onnx" in backends.available_backends(weights)
+    assert backend.name == "onnx-int8-cpu"  # quantised on first use (built-in calibration frames)
+    assert {"onnx", "onnx-int8"} <= set(backends.available_backends())
 
 
 def test_bench_times_every_backend_asked_for(workspace, monkeypatch):
@@ -103,7 +103,7 @@ def test_bench_times_every_backend_asked_for(workspace, monkeypatch):
     from fastvit_fx.bench.segmentation import bench_segmentation
 
     report = bench_segmentation(sizes=(64,), frame_hw=(72, 128), repeats=2, weights=weights,
-                                backends=("torch", "onnx"))
+                                backends=("torch", "onnx", "onnx-int8"))
     names = {(r["backend"], r["fused"]) for r in report["rows"]}
-    assert {("torch-cpu", True), ("torch-cpu", False), ("onnx-cpu", True)} <= names
+    assert {("torch-cpu", True), ("torch-cpu", False), ("onnx-cpu", True), ("onnx-int8-cpu", True)} <= names
     assert all(r["net_ms"] > 0 for r in report["rows"])

@@ -159,9 +159,19 @@ def test_create_backend_exports_once_into_cache_and_ignores_stale(tmp_path, onnx
     assert second.path == first.path and second.path.stat().st_mtime_ns == stamp  # reused, not re-exported
 
 
-def test_int8_needs_an_export(onnx_dir):
-    with pytest.raises(BackendError, match="--int8 --calib"):
-        create_backend("onnx-int8", onnx_dir / "tiny.safetensors", 128)
+def test_int8_is_quantised_once_on_first_use(tmp_path, onnx_dir, onnx_path):
+    """With no int8 export around, onnx-int8 quantises the fp32 export (calibrated on the built-in
+    demo scene) into the user cache, and reuses it next time."""
+    from fastvit_fx.resources import user_cache_dir
+
+    weights = shutil.copy(onnx_dir / "tiny.safetensors", tmp_path / "tiny.safetensors")
+    shutil.copy(onnx_path, tmp_path / "tiny.onnx")  # the current fp32 export: only quantisation is left
+    first = create_backend("onnx-int8", weights, 128)
+    assert first.name == "onnx-int8-cpu" and user_cache_dir() in first.path.parents
+    assert onnx_metadata(first.path)["calibration_frames"] == "32"
+    stamp = first.path.stat().st_mtime_ns
+    again = create_backend("onnx-int8", weights, 128)
+    assert again.path == first.path and again.path.stat().st_mtime_ns == stamp
 
 
 def test_int8_quantisation(onnx_dir, onnx_path, person_frame):
@@ -182,7 +192,7 @@ def test_int8_quantisation(onnx_dir, onnx_path, person_frame):
     assert np.abs(got - ref).mean() < 0.05  # quantisation noise, not a different model
     from fastvit_fx.backends import available_backends
 
-    assert "onnx-int8" in available_backends(onnx_dir / "tiny.safetensors")
+    assert {"torch", "onnx", "onnx-int8"} <= set(available_backends())
 
 
 def test_export_command_onnx_with_int8(tmp_path, onnx_dir, person_frame, capsys):
@@ -206,8 +216,8 @@ def test_export_command_errors(tmp_path, onnx_dir, capsys):
     from fastvit_fx.cli import main
 
     weights = str(onnx_dir / "tiny.safetensors")
-    assert main(["export", "onnx", "--weights", weights, "--int8"]) == 2
-    assert "--calib" in capsys.readouterr().err
+    assert main(["export", "onnx", "--weights", weights, "--calib", str(tmp_path)]) == 2
+    assert "--int8" in capsys.readouterr().err
     assert main(["export", "onnx", "--weights", str(tmp_path / "missing.safetensors")]) == 2
     err = capsys.readouterr().err
     assert "missing.safetensors" in err and len(err.strip().splitlines()) == 1

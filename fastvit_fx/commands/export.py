@@ -1,11 +1,12 @@
 """`fastvit-fx export coreml|onnx`: write the runtime model files for the fused network.
 
   fastvit-fx export onnx                       models/fastvit_t8_person.onnx (dynamic H, W)
-  fastvit-fx export onnx --int8 --calib DIR    also models/fastvit_t8_person.int8.onnx
+  fastvit-fx export onnx --int8                also models/fastvit_t8_person.int8.onnx
+                                               (calibrated on the demo scene, or --calib DIR)
   fastvit-fx export coreml                     models/fastvit_t8_person-256x160.mlpackage (fp16)
 
 The backends pick these files up when they match the weights (same SHA-256); otherwise they
-export once into the user cache themselves (int8 excepted: it needs calibration frames).
+export once into the user cache themselves.
 """
 from __future__ import annotations
 
@@ -24,10 +25,12 @@ def add_arguments(parser) -> None:
     parser.add_argument("--aspect", default="16:9",
                         help="coreml: frame aspect W:H the fixed input shape is made for (default 16:9 -> 256x160)")
     parser.add_argument("--int8", action="store_true",
-                        help="onnx: also write a statically quantised int8 model (needs --calib)")
+                        help="onnx: also write a statically quantised int8 model")
     parser.add_argument("--calib", default=None,
-                        help="onnx --int8: folder of camera-like images (people in scenes) for calibration")
-    parser.add_argument("--calib-count", type=int, default=64, help="calibration images to use (default 64)")
+                        help="onnx --int8: folder of camera-like images (people in scenes) for calibration "
+                             "(default: frames of the built-in demo scene)")
+    parser.add_argument("--calib-count", type=int, default=64,
+                        help="calibration images to use from --calib (default 64; the demo scene gives half as many)")
     parser.add_argument("--opset", type=int, default=17, help="onnx opset (default 17)")
 
 
@@ -46,8 +49,8 @@ def run(args) -> int:
         raise UserError(f"--size {size}: must be at least 32")
     if args.format == "coreml" and (args.int8 or args.calib):
         raise UserError("--int8/--calib apply to onnx only (Core ML exports fp16)")
-    if args.int8 and not args.calib:
-        raise UserError("--int8 needs --calib FOLDER: a few dozen camera-like images to measure activation ranges")
+    if args.calib and not args.int8:
+        raise UserError("--calib applies with --int8 only")
     try:
         aspect = parse_aspect(args.aspect)
     except ValueError as exc:
@@ -57,9 +60,14 @@ def run(args) -> int:
     if args.format == "onnx":
         images = None
         if args.int8:  # read the calibration frames first: a bad folder fails before the export
-            from ..backends.export import read_calibration_images
+            from ..backends.export import builtin_calibration_frames, read_calibration_images
 
-            images = read_calibration_images(args.calib, limit=args.calib_count)
+            if args.calib:
+                images = read_calibration_images(args.calib, limit=args.calib_count)
+                where = f"{len(images)} images from {args.calib}"
+            else:
+                images = builtin_calibration_frames(args.calib_count // 2 or 1)
+                where = f"{len(images)} frames of the built-in demo scene"
         out = Path(args.out) if args.out else weights.parent / export_name(weights, "onnx", size)
         _check_writable(out, UserError)
         export_onnx(weights, out, size=size, opset=args.opset)
@@ -69,8 +77,9 @@ def run(args) -> int:
 
             out8 = out.with_name(out.name.removesuffix(".onnx") + ".int8.onnx")
             t1 = time.perf_counter()
-            quantize_onnx_int8(out, out8, calibration_inputs(images, config, size))
-            print(f"wrote {out8} (int8 dense convs, calibrated on {len(images)} images, {_size_of(out8)}) "
+            inputs = calibration_inputs(images, config, size, frame_hw=(720, 1280) if args.calib else None)
+            quantize_onnx_int8(out, out8, inputs)
+            print(f"wrote {out8} (int8 dense convs, calibrated on {where}, {_size_of(out8)}) "
                   f"in {time.perf_counter() - t1:.1f} s")
         return 0
 
