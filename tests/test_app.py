@@ -330,12 +330,13 @@ def test_app_command_without_trained_weights_says_so_and_runs(qapp, tmp_path, mo
 
     monkeypatch.setenv("FASTVIT_FX_MODELS", str(tmp_path / "no-models-here"))
     code = main(["--source", "demo", "--quit-after", "1.5", "--settings", str(tmp_path / "s.ini"),
-                 "--record-dir", str(tmp_path / "clips"), "--effect", "none"])
+                 "--record-dir", str(tmp_path / "clips"), "--effect", "none", "--backend", "torch"])
     err = capsys.readouterr().err
     assert code == 0
     lines = [line for line in err.splitlines() if line.startswith("fastvit-fx:")]
     assert len(lines) == 1 and "no trained weights yet" in lines[0]
-    assert AppSettings(tmp_path / "s.ini").record_dir == tmp_path / "clips"
+    saved = AppSettings(tmp_path / "s.ini")
+    assert saved.record_dir == tmp_path / "clips" and saved.backend == "torch" and saved.effect == "none"
 
 
 def test_app_command_errors_are_one_line(qapp, tmp_path, capsys):
