@@ -1,0 +1,94 @@
+"""Effects benchmark: ms per frame for each preset at a given size, simulation included, over the
+generated moving silhouette clip, next to a reference operation timed in the same process (a
+plain cv2.GaussianBlur of the frame) so numbers can be quoted as ratios across machines."""
+from __future__ import annotations
+
+import time
+
+import cv2
+import numpy as np
+
+from ..fx import EffectRenderer, load_presets
+from ..fx.synth import synthetic_clip
+
+REFERENCE = "reference: cv2.GaussianBlur 15x15"
+
+
+def _stats(samples: list[float]) -> dict:
+    a = np.asarray(samples)
+    return {"median_ms": float(np.median(a)), "p90_ms": float(np.percentile(a, 90)),
+            "mean_ms": float(a.mean()), "frames": int(a.size)}
+
+
+def make_clip(width: int, height: int, frames: int, fps: float = 30.0, start: float = 2.0):
+    """The generated clip as lists (made before timing, so its cost is not counted)."""
+    pairs = list(synthetic_clip(frames, width, height, fps, start))
+    return [f for f, _ in pairs], [m for _, m in pairs]
+
+
+def bench_effects(width: int = 1280, height: int = 720, frames: int = 60, names: list[str] | None = None,
+                  warmup: int = 10, breakdown: bool = False, folder=None) -> list[dict]:
+    """Per preset: name, median_ms, p90_ms, mean_ms, frames (and `passes`: per-pass median ms if
+    breakdown). The first row is the reference operation."""
+    presets = load_presets(folder)
+    chosen = [presets.get(n) for n in names] if names else list(presets)
+    clip_frames, clip_masks = make_clip(width, height, frames + warmup)
+    fps = 30.0
+    ref = []
+    for f in clip_frames:
+        t0 = time.perf_counter()
+        cv2.GaussianBlur(f, (15, 15), 0)
+        ref.append((time.perf_counter() - t0) * 1e3)
+    rows = [{"name": REFERENCE, **_stats(ref[warmup:])}]
+    for preset in chosen:
+        renderer = EffectRenderer(preset)
+        samples = []
+        per_pass = {i: [] for i in range(len(renderer.passes))}
+        if breakdown:
+            _instrument(renderer, per_pass)
+        for i, (f, m) in enumerate(zip(clip_frames, clip_masks)):
+            t0 = time.perf_counter()
+            renderer.render(f, m, 2.0 + i / fps)
+            if i >= warmup:
+                samples.append((time.perf_counter() - t0) * 1e3)
+        row = {"name": preset.name, **_stats(samples)}
+        if breakdown:
+            row["passes"] = {f"{i}:{p.name}": float(np.median(v[warmup:])) for (i, v), p in
+                             zip(per_pass.items(), renderer.passes)}
+        rows.append(row)
+    return rows
+
+
+def _instrument(renderer: EffectRenderer, per_pass: dict) -> None:
+    """Wrap each pass's render to record its time (includes the fields it is first to touch)."""
+    for i, p in enumerate(renderer.passes):
+        inner = p.render
+
+        def timed(img, ctx, inner=inner, i=i):
+            t0 = time.perf_counter()
+            out = inner(img, ctx)
+            per_pass[i].append((time.perf_counter() - t0) * 1e3)
+            return out
+
+        p.render = timed
+
+
+def format_table(rows: list[dict], budget_ms: float = 10.0) -> str:
+    """A markdown table: preset, median, p90, x reference, within budget."""
+    ref = rows[0]["median_ms"] if rows and rows[0]["name"] == REFERENCE else None
+    lines = ["| preset | median ms | p90 ms | x reference | < %g ms |" % budget_ms, "|---|---:|---:|---:|:-:|"]
+    for r in rows:
+        ratio = f"{r['median_ms'] / ref:.1f}" if ref else "-"
+        ok = "" if r["name"] == REFERENCE else ("yes" if r["median_ms"] < budget_ms else "**no**")
+        lines.append(f"| {r['name']} | {r['median_ms']:.2f} | {r['p90_ms']:.2f} | {ratio} | {ok} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # python -m fastvit_fx.bench.effects [names...]
+    import sys
+
+    result = bench_effects(names=sys.argv[1:] or None, breakdown=True)
+    print(format_table(result))
+    for r in result:
+        if "passes" in r:
+            print(r["name"], {k: round(v, 2) for k, v in r["passes"].items()})

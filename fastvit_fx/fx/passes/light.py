@@ -1,0 +1,227 @@
+"""Reflective light on the person: rim light, a glossy sheen, liquid chrome.
+
+The silhouette's signed distance gives a surface: depth inside the edge becomes a rounded height
+(a bevel), its gradient the surface normal. Light is computed on the 1/4 grid and queued as
+additive light (ctx.add_light), so a preset's glows and rims cost one upsample together.
+"""
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from ..blend import composite
+from ..ops import bgr01, blur, grid, to_u8
+from ..params import Choice, Color, Num
+from . import Context, Pass, register
+
+
+def bevel(sdf: np.ndarray, radius: float) -> np.ndarray:
+    """Rounded height (0..1) from depth inside the silhouette: a quarter circle of `radius` pixels,
+    steep at the edge and flat in the middle, like an inflated shape."""
+    u = np.clip(-sdf * (1.0 / radius), 0.0, 1.0)
+    one_minus = 1.0 - u
+    return np.sqrt(np.maximum(1.0 - one_minus * one_minus, 0.0))
+
+
+def fresnel_edge(sdf: np.ndarray, radius: float) -> np.ndarray:
+    """1 at the silhouette's edge fading to 0 at `radius` inside: grazing angles reflect more."""
+    u = np.clip(1.0 + sdf * (1.0 / radius), 0.0, 1.0)
+    return u * u
+
+
+def _pow(x: np.ndarray, p: float) -> np.ndarray:
+    return x * x if p == 2.0 else (x if p == 1.0 else np.power(x, p))
+
+
+def _color3(a: np.ndarray, ca: np.ndarray, b: np.ndarray | None = None, cb: np.ndarray | None = None) -> np.ndarray:
+    """a * colour_a (+ b * colour_b) as HxWx3 float32, channel by channel (cheaper than broadcasting)."""
+    chans = [a * float(ca[c]) + (b * float(cb[c]) if b is not None else 0.0) for c in range(3)]
+    return cv2.merge(chans)
+
+
+@register
+class RimLight(Pass):
+    name = "rim_light"
+    help = "coloured light wrapping the silhouette's edge from an orbiting direction, with bloom"
+    additive = True
+    params = {
+        "color": Color("#ffb347", "key light"),
+        "color2": Color("#3fa9ff", "kicker from the opposite side"),
+        "width": Num(10.0, 1.0, 120.0, "how far the rim reaches inside the edge, pixels"),
+        "strength": Num(1.0, 0.0, 5.0),
+        "balance": Num(0.8, 0.0, 2.0, "kicker strength relative to the key"),
+        "orbit_speed": Num(0.45, -10.0, 10.0, "radians per second the light circles"),
+        "angle": Num(-60.0, -360.0, 360.0, "light direction at t = 0, degrees (0 = from the right, -90 = from above)"),
+        "sharpness": Num(2.0, 0.5, 16.0, "how narrowly the light faces its direction"),
+        "fill": Num(0.12, 0.0, 2.0, "how much the key light reaches across the body"),
+        "bloom": Num(0.8, 0.0, 4.0),
+        "bloom_radius": Num(24.0, 1.0, 200.0, "pixels"),
+    }
+
+    def setup(self) -> None:
+        self.c1 = bgr01(self.p["color"])
+        self.c2 = bgr01(self.p["color2"])
+
+    def render(self, img: np.ndarray, ctx: Context) -> np.ndarray:
+        p, f = self.p, ctx.fields
+        a = math.radians(p["angle"]) + p["orbit_speed"] * ctx.t
+        lx, ly = math.cos(a), math.sin(a)
+        facing = f.nx * lx + f.ny * ly  # normal . light direction
+        depth = np.maximum(-f.sdf, 0.0)
+        band = np.exp(depth * (-1.0 / p["width"]))
+        body = np.exp(depth * (-1.0 / (p["width"] * 8))) * p["fill"]
+        on = f.small * p["strength"]
+        key = _pow(np.clip(facing, 0.0, 1.0), p["sharpness"]) * (band + body) * on
+        kick = _pow(np.clip(-facing, 0.0, 1.0), p["sharpness"]) * band * (on * p["balance"])
+        rim = _color3(key, self.c1, kick, self.c2)
+        if p["bloom"] > 0:
+            rim = cv2.addWeighted(rim, 1.0, blur(rim, p["bloom_radius"] / f.scale), p["bloom"], 0.0)
+        ctx.add_light(rim)
+        return img
+
+
+@register
+class Sheen(Pass):
+    name = "sheen"
+    help = "a glossy specular band sweeping diagonally across the person"
+    additive = True
+    params = {
+        "color": Color("#ffffff"),
+        "angle": Num(30.0, -180.0, 180.0, "sweep direction, degrees from horizontal"),
+        "width": Num(0.025, 0.005, 1.0, "band width as a fraction of the frame's diagonal"),
+        "period": Num(3.0, 0.2, 60.0, "seconds between sweeps"),
+        "strength": Num(0.7, 0.0, 3.0),
+        "curvature": Num(0.15, 0.0, 1.0, "how much the band bends around the rounded body"),
+        "bevel": Num(70.0, 2.0, 400.0, "roundness of the body, pixels"),
+        "edge_gloss": Num(0.0, 0.0, 2.0, "constant gloss along the silhouette's edge"),
+        "soft_glow": Num(0.12, 0.0, 2.0, "a wide soft halo around the band"),
+    }
+
+    def setup(self) -> None:
+        self.color = bgr01(self.p["color"])
+        self._coord: np.ndarray | None = None
+
+    def render(self, img: np.ndarray, ctx: Context) -> np.ndarray:
+        p, f = self.p, ctx.fields
+        if self._coord is None or self._coord.shape != (f.gh, f.gw):
+            x, y = grid(f.gh, f.gw)
+            a = math.radians(p["angle"])
+            aspect = f.w / max(f.h, 1)
+            s = x * aspect * math.cos(a) + y * math.sin(a)
+            s = (s - s.min()) / max(float(s.max() - s.min()), 1e-6)  # 0..1 along the sweep
+            self._coord = s.astype(np.float32)
+        height = bevel(f.sdf, p["bevel"])
+        # the band rides over the rounded surface: bending it by height makes it curve like a reflection
+        s = self._coord - p["curvature"] * height
+        margin = 8 * p["width"] + p["curvature"]
+        phase = (ctx.t / p["period"]) % 1.0 * (1 + 2 * margin) - margin
+        x = (s - phase) * (1.0 / p["width"])
+        x2 = x * x
+        # a sharp streak, a thinner echo trailing it (two reflections, like a lacquered surface),
+        # and a soft wide halo
+        echo = x + 2.8
+        band = np.exp(-x2) + 0.45 * np.exp(echo * echo * -2.5) + p["soft_glow"] * np.exp(x2 * -0.04)
+        edge = fresnel_edge(f.sdf, 2.5 * f.scale)
+        gloss = band * (0.6 + 0.5 * edge) + edge * p["edge_gloss"]
+        gloss *= 1.0 - 0.65 * f.grey_small  # screen-like: light adds less where it is already bright
+        gloss *= f.small * p["strength"]
+        ctx.add_light(_color3(gloss, self.color))
+        return img
+
+
+def studio_matcap(size: int = 160, warm: str = "#ffd9a8", cool: str = "#c7defa") -> np.ndarray:
+    """A chrome sphere in a photo studio (float32 size x size x 3, BGR): what a mirror ball shows.
+
+    Indexed by the surface normal's (x, y), like a matcap. The environment: a soft bright sky above,
+    a dark horizon band, a warm floor below, two tall softboxes left and right; grazing angles
+    (the sphere's rim) reflect more (Fresnel), so outlines glow instead of going black.
+    """
+    x, y = np.meshgrid(np.linspace(-1, 1, size, dtype=np.float32), np.linspace(-1, 1, size, dtype=np.float32))
+    r2 = np.minimum(x * x + y * y, 1.0)
+    nz = np.sqrt(1.0 - r2)
+    rx, ry, rz = 2 * nz * x, 2 * nz * y, 2 * nz * nz - 1  # view ray (0, 0, -1) reflected
+    elev = -ry / np.maximum(np.sqrt(rx * rx + ry * ry + rz * rz), 1e-6)  # up is -y in the image
+    sky = 0.5 + 0.35 * np.clip(elev, 0, 1) ** 0.5
+    floor = 0.36 - 0.24 * np.clip(-elev, 0, 1) ** 0.6
+    horizon = np.clip(np.abs(elev + 0.04) * 7.0, 0, 1)
+    base = np.where(elev > -0.04, sky, floor) * (0.12 + 0.88 * horizon)
+    boxes = sum(np.exp(-((rx - cx) / 0.16) ** 2) * np.clip((elev + 0.35) * 3, 0, 1) for cx in (-0.7, 0.7))
+    fresnel = r2 ** 3 * 0.35
+    tone = np.clip(base + 0.85 * boxes + fresnel, 0, 1.5)
+    color = np.where((elev > -0.04)[..., None], bgr01(cool), bgr01(warm))
+    return (tone[..., None] * (0.45 + 0.55 * color)).astype(np.float32)
+
+
+@register
+class Chrome(Pass):
+    name = "chrome"
+    help = "the person as liquid metal: reflections of a studio (or the background) and a moving highlight"
+    params = {
+        "tint": Color("#e8eef5", "metal colour (silver; try #ffd27a for gold)"),
+        "env": Choice("studio", ("studio", "background"), "what the metal reflects"),
+        "bevel": Num(50.0, 2.0, 400.0, "roundness at the edges, pixels"),
+        "inflate": Num(1.0, 0.0, 5.0, "overall bulge of the body, so broad areas reflect too"),
+        "bump": Num(1.0, 0.0, 10.0, "surface relief from the image's shading"),
+        "detail": Num(0.3, 0.0, 1.0, "how much of the person's own shading shows through"),
+        "env_speed": Num(0.4, -5.0, 5.0, "how fast the reflections sway"),
+        "light_speed": Num(0.8, -10.0, 10.0, "radians per second the highlight circles"),
+        "shininess": Num(80.0, 1.0, 500.0, "Blinn-Phong exponent"),
+        "specular": Num(1.0, 0.0, 4.0),
+    }
+
+    def setup(self) -> None:
+        self.tint = bgr01(self.p["tint"])
+        self.matcap = studio_matcap()
+
+    def normals(self, ctx: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Surface normal from a height field: a rounded bevel at the edges, a broad bulge from the
+        blurred mask, and relief from the image's (blurred) brightness."""
+        f, p = ctx.fields, self.p
+        big = 0.12 * max(f.gw, f.gh)  # bulge radius on the grid
+        height = bevel(f.sdf, p["bevel"]) * (p["bevel"] / f.scale)
+        if p["inflate"] > 0:
+            height = height + blur(f.small, big) * (big * 0.9 * p["inflate"])
+        if p["bump"] > 0:  # brighter reads as nearer, so features bulge
+            height = height + blur(f.grey_small, 1.5) * (6.0 * p["bump"])
+        gx = cv2.Sobel(height, cv2.CV_32F, 1, 0, ksize=3) * 0.125
+        gy = cv2.Sobel(height, cv2.CV_32F, 0, 1, ksize=3) * 0.125
+        inv = 1.0 / np.sqrt(gx * gx + gy * gy + 1.0)
+        return -gx * inv, -gy * inv, inv
+
+    def render(self, img: np.ndarray, ctx: Context) -> np.ndarray:
+        f, p = ctx.fields, self.p
+        nx, ny, nz = self.normals(ctx)
+        if p["env"] == "studio":
+            a = 0.35 * math.sin(p["env_speed"] * ctx.t)  # the studio sways: reflections slide
+            ca, sa = math.cos(a), math.sin(a)
+            size = self.matcap.shape[0]
+            k = 0.5 * (size - 1) * 0.995
+            mx = (nx * ca - ny * sa) * k + k
+            my = (nx * sa + ny * ca) * k + k
+            env = cv2.remap(self.matcap, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        else:
+            # reflect the blurred surroundings: look up the background offset along the normal
+            bg = blur(f.frame_small.astype(np.float32) * (1 / 255), 3.0)
+            u, v = grid(f.gh, f.gw)
+            k = 0.35 * max(f.gw, f.gh)
+            mx = (u * f.gw - 0.5 + nx * k).astype(np.float32)
+            my = (v * f.gh - 0.5 + ny * k).astype(np.float32)
+            env = cv2.remap(bg, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+            env = env * 0.85 + 0.2 * (1 - nz[..., None])
+        # Blinn-Phong from a light circling in front: H = normalize(L + V)
+        a = p["light_speed"] * ctx.t
+        lx, ly, lz = 0.55 * math.cos(a), 0.45 * math.sin(a) - 0.35, 0.75
+        hx, hy, hz = lx, ly, lz + 1.0
+        hn = 1.0 / math.sqrt(hx * hx + hy * hy + hz * hz)
+        ndoth = np.clip((nx * hx + ny * hy + nz * hz) * hn, 0.0, 1.0)
+        spec = np.power(ndoth, p["shininess"]) * p["specular"]
+        metal = env * self.tint + spec[..., None]
+        metal_u8 = f.upsample(to_u8(metal))
+        if p["detail"] > 0:
+            # the person's own shading at full resolution keeps their features readable
+            grey = cv2.cvtColor(ctx.frame, cv2.COLOR_BGR2GRAY)
+            shade = cv2.convertScaleAbs(grey, alpha=p["detail"] * 1.5, beta=255 * (1 - p["detail"]) * 0.9)
+            metal_u8 = cv2.multiply(metal_u8, cv2.merge([shade] * 3), scale=1 / 255)
+        return composite(metal_u8, img, f.matte)
