@@ -362,3 +362,17 @@ def test_cameras_command(monkeypatch, capsys):
         {"index": 0, "width": 1280, "height": 720, "fps": 30.0, "backend": "V4L2"}])
     assert main(["cameras"]) == 0
     assert "0: 1280x720 @ 30 fps  (V4L2)" in capsys.readouterr().out
+
+
+def test_app_command_missing_camera_falls_back_and_is_not_remembered(qapp, tmp_path, monkeypatch, capsys):
+    from fastvit_fx import capture
+    from fastvit_fx.cli import main
+
+    monkeypatch.setenv("FASTVIT_FX_MODELS", str(tmp_path / "no-models-here"))
+    monkeypatch.setattr(capture, "open_opencv_camera", lambda *a, **k: None)
+    settings = tmp_path / "s.ini"
+    code = main(["--camera", "4", "--quit-after", "1", "--settings", str(settings), "--effect", "none"])
+    err = capsys.readouterr().err
+    assert code == 0
+    assert "fastvit-fx: camera 4: not found or busy" in err and "showing the demo instead" in err
+    assert AppSettings(settings).camera == 0

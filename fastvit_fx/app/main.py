@@ -64,8 +64,6 @@ def run_app(options) -> int:
     else:
         camera = options.camera if options.camera is not None else settings.camera
         source = open_source(int(camera))
-        if options.camera is not None:
-            settings.camera = options.camera
     backend = options.backend or settings.backend
     if options.backend:
         settings.backend = options.backend
@@ -88,6 +86,8 @@ def run_app(options) -> int:
               "as soon as that file exists", file=sys.stderr)
     window.show()
     window.start()
+    if options.camera is not None and window.pipeline.source is source:
+        settings.camera = options.camera  # remembered once it has opened
     if getattr(options, "quit_after", None):
         from PyQt6.QtCore import QTimer
 
