@@ -164,8 +164,9 @@ class Pipeline:
 
     segmenter: anything callable frame_bgr -> float32 mask, or None. segmenter_factory: a callable
     that builds one, tried on the worker thread (so a slow model load never holds up the picture)
-    and retried every retry_s seconds while it fails (weights not trained yet, say); until then
-    frames pass through unchanged and `model_status` says why.
+    and retried every retry_s seconds while it fails (weights not trained yet, say). While it loads,
+    frames pass through unchanged; if it fails, the effect runs with no mask ("nobody there") and
+    `model_status` says why, until a retry succeeds.
     """
 
     def __init__(self, source: FrameSource, segmenter=None, effect=None, *,
@@ -189,7 +190,7 @@ class Pipeline:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._mask: tuple[np.ndarray, int, float] | None = None  # (mask, source seq, when)
-        self._mask_source: FrameSource | None = None
+        self._load_failures = 0
         self.last_output: Output | None = None
         self.ended = threading.Event()  # the source ran out (a file that doesn't loop)
         self._t0 = time.monotonic()
@@ -309,8 +310,10 @@ class Pipeline:
             from .errors import describe
 
             message = describe(exc)
-            if message is None:  # a bug, not a missing file: say it, with the traceback on stderr
-                traceback.print_exc()
+            self._load_failures += 1
+            if message is None:  # a bug, not a missing file: say it, with the traceback (once) on stderr
+                if self._load_failures == 1:
+                    traceback.print_exc()
                 message = f"segmentation model failed to load ({type(exc).__name__}: {exc})"
             self.model_status = message
 

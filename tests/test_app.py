@@ -290,7 +290,7 @@ def test_no_weights_yet_says_so_and_keeps_running(qapp, tmp_path):
             return "fastvit_t8_person.safetensors" in notices(window)
 
         assert pump(qapp, told)
-        assert "effects are off" in notices(window)
+        assert "no person segmentation" in notices(window) and "until the model loads" in notices(window)
         assert pump(qapp, lambda: window.view.frames_shown >= 3)
     finally:
         window.close()

@@ -345,8 +345,8 @@ class MainWindow(QMainWindow):
                 self.view.notify("model", status, "info", seconds=None)
             else:
                 self._had_model_problem = True
-                self.view.notify("model", f"no segmentation, effects are off: {status} "
-                                 "(they start as soon as the model loads)", "warning", seconds=None)
+                self.view.notify("model", f"no person segmentation: {status}. Effects run as if nobody were "
+                                 "there until the model loads (retried every few seconds)", "warning", seconds=None)
         if self.pipeline.render_error:
             self.view.notify("render", self.pipeline.render_error, "error", seconds=None)
         else:
