@@ -52,10 +52,6 @@ def blend(base: np.ndarray, layer: np.ndarray, mode: str = "normal", opacity: fl
     """
     if base.shape != layer.shape:
         raise ValueError(f"blend: base {base.shape} and layer {layer.shape} differ in shape")
-    # add/screen at partial opacity: scaling the layer first is exact for add and close for screen,
-    # and saves a full mix
-    if matte is None and mode in ("add", "screen") and opacity < 1.0:
-        return apply_mode(base, cv2.convertScaleAbs(layer, alpha=max(0.0, opacity)), mode)
     result = apply_mode(base, layer, mode)
     if matte is not None:
         alpha = matte if opacity >= 1.0 else cv2.convertScaleAbs(matte, alpha=max(0.0, opacity))

@@ -1,0 +1,115 @@
+"""Preset loading: the shipped set, validation errors naming file and key, the effects command."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from argparse import Namespace
+from pathlib import Path
+
+import pytest
+
+from fastvit_fx.errors import UserError
+from fastvit_fx.fx import Preset, PresetError, load_presets
+from fastvit_fx.fx.passes import PASSES
+from fastvit_fx.resources import effects_dir
+
+REPO = Path(__file__).resolve().parent.parent
+EXPECTED = {"rim-light", "sheen", "chrome", "snow", "bounce", "ripples", "blur-bg", "replace-bg",
+            "color-pop", "neon-outline", "none", "mask"}
+
+
+def test_shipped_presets_load_cleanly():
+    presets = load_presets()
+    assert presets.errors == []
+    assert EXPECTED <= set(presets.names())
+    keys = [p.hotkey for p in presets.presets if p.hotkey]
+    assert keys == [str(i) for i in range(1, 10)]  # nine hotkeys, first, in order
+    assert all(p.hotkey is None for p in presets.presets[9:])
+    rest = [p.name for p in presets.presets[9:]]
+    assert rest == sorted(rest)
+    for p in presets:
+        assert isinstance(p, Preset) and p.description
+        for name, params in p.passes:
+            assert set(params) == set(PASSES[name].params)  # defaults filled in
+
+
+def test_get_unknown_effect_lists_the_choices():
+    presets = load_presets()
+    assert presets.get("snow").name == "snow"
+    with pytest.raises(PresetError, match=r"unknown effect 'snowy'; choose one of: .*snow"):
+        presets.get("snowy")
+    assert issubclass(PresetError, UserError)
+
+
+BROKEN = {
+    "a-wrong-type.toml": ('name = "a"\n[[passes]]\npass = "grade"\n[[passes]]\npass = "snow"\nwind = "strong"\n',
+                          'passes[1].wind: expected a number, got "strong"'),
+    "b-unknown-pass.toml": ('name = "b"\n[[passes]]\npass = "sparkle"\n', 'passes[0].pass: unknown pass "sparkle"'),
+    "c-unknown-key.toml": ('name = "c"\n[[passes]]\npass = "blur"\nradius = 5\nsigma = 3\n',
+                           "passes[0].sigma: unknown parameter"),
+    "d-range.toml": ('name = "d"\n[[passes]]\npass = "snow"\ncount = -5\n', "passes[0].count: -5 is out of range"),
+    "e-hotkey.toml": ('name = "e"\nhotkey = 3\npasses = []\n', "hotkey: expected a string"),
+    "f-toml.toml": ('name = "f"\npasses = [\n', "invalid TOML"),
+    "g-top-key.toml": ('name = "g"\ncolour = "red"\npasses = []\n', "colour: unknown key"),
+    "h-color.toml": ('name = "h"\n[[passes]]\npass = "rim_light"\ncolor = "orange"\n', "passes[0].color: expected a colour"),
+    "i-missing-image.toml": ('name = "i"\n[[passes]]\npass = "background"\nsource = "image"\nimage = "nope.png"\n',
+                             "passes[0].image: no such file"),
+    "j-choice.toml": ('name = "j"\n[[passes]]\npass = "grade"\nwhere = "bg"\n', 'passes[0].where: expected one of'),
+    "k-no-passes.toml": ('name = "k"\n', "passes: missing"),
+    "z-dup-hotkey.toml": ('name = "z"\nhotkey = "4"\npasses = []\n', 'hotkey: "4" is already used by'),
+}
+
+
+def test_broken_presets_name_file_and_key_and_the_others_load(tmp_path):
+    shutil.copy(effects_dir() / "snow.toml", tmp_path / "snow.toml")
+    shutil.copy(effects_dir() / "rim-light.toml", tmp_path / "rim-light.toml")
+    for name, (text, _) in BROKEN.items():
+        (tmp_path / name).write_text(text)
+    presets = load_presets(tmp_path)
+    assert {"snow", "rim-light", "none", "mask"} == set(presets.names())
+    assert len(presets.errors) == len(BROKEN)
+    for name, (_, expected) in BROKEN.items():
+        line = next((e for e in presets.errors if name in e), None)
+        assert line is not None, name
+        assert expected in line, line
+        assert "\n" not in line
+
+
+def test_missing_folder_still_gives_the_builtins(tmp_path):
+    presets = load_presets(tmp_path / "nowhere")
+    assert set(presets.names()) == {"none", "mask"}
+    assert "no such effects folder" in presets.errors[0]
+
+
+def test_image_path_is_relative_to_the_preset(tmp_path):
+    import cv2
+    import numpy as np
+
+    cv2.imwrite(str(tmp_path / "beach.png"), np.full((20, 30, 3), 90, np.uint8))
+    (tmp_path / "beach.toml").write_text('name = "beach"\n[[passes]]\npass = "background"\n'
+                                         'source = "image"\nimage = "beach.png"\n')
+    presets = load_presets(tmp_path)
+    assert presets.errors == []
+    params = presets.get("beach").passes[0][1]
+    assert Path(params["image"]) == tmp_path / "beach.png"
+
+
+def test_effects_command_lists_and_reports(tmp_path, capsys):
+    from fastvit_fx.commands import effects
+
+    assert effects.run(Namespace(folder=None, verbose=True)) == 0
+    out = capsys.readouterr().out
+    assert " 4  snow" in out and "snow:" in out
+    (tmp_path / "bad.toml").write_text('name = "bad"\n[[passes]]\npass = "snow"\nwind = "strong"\n')
+    assert effects.run(Namespace(folder=str(tmp_path), verbose=False)) == 1
+    err = capsys.readouterr().err
+    assert "bad.toml: passes[0].wind" in err
+
+
+def test_effects_command_does_not_import_torch():
+    code = ("import sys; from fastvit_fx.cli import main; rc = main(['effects']); "
+            "assert 'torch' not in sys.modules, 'torch imported'; sys.exit(rc)")
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "rim-light" in result.stdout
