@@ -31,7 +31,7 @@ def add_arguments(parser) -> None:
                              "(default: frames of the built-in demo scene)")
     parser.add_argument("--calib-count", type=int, default=64,
                         help="calibration images to use from --calib (default 64; the demo scene gives half as many)")
-    parser.add_argument("--opset", type=int, default=17, help="onnx opset (default 17)")
+    parser.add_argument("--opset", type=int, default=None, help="onnx opset (default 20)")
 
 
 def run(args) -> int:
@@ -70,7 +70,7 @@ def run(args) -> int:
                 where = f"{len(images)} frames of the built-in demo scene"
         out = Path(args.out) if args.out else weights.parent / export_name(weights, "onnx", size)
         _check_writable(out, UserError)
-        export_onnx(weights, out, size=size, opset=args.opset)
+        export_onnx(weights, out, size=size, **({"opset": args.opset} if args.opset else {}))
         print(f"wrote {out} (fp32, dynamic input size, {_size_of(out)}) in {time.perf_counter() - t0:.1f} s")
         if args.int8:
             from ..backends.export import calibration_inputs, quantize_onnx_int8
