@@ -31,6 +31,16 @@ def fresnel_edge(sdf: np.ndarray, radius: float) -> np.ndarray:
     return u * u
 
 
+def add_on_person(img: np.ndarray, layer_grid: np.ndarray, ctx: Context) -> np.ndarray:
+    """Add a grid light layer to the person only, cut crisply by the full-resolution matte.
+
+    The layer should extend a little past the silhouette: the matte, not the grid, makes the edge
+    (a one-cell edge on the grid upsamples into 4-pixel stairs on slanted lines)."""
+    f = ctx.fields
+    light = cv2.multiply(f.upsample(to_u8(layer_grid)), f.matte3, scale=1 / 255)
+    return cv2.add(img, light)
+
+
 def _pow(x: np.ndarray, p: float) -> np.ndarray:
     return x * x if p == 2.0 else (x if p == 1.0 else np.power(x, p))
 
@@ -68,18 +78,18 @@ class RimLight(Pass):
         p, f = self.p, ctx.fields
         a = math.radians(p["angle"]) + p["orbit_speed"] * ctx.t
         lx, ly = math.cos(a), math.sin(a)
-        facing = f.nx * lx + f.ny * ly  # normal . light direction
+        # normal . light direction, faded out on the medial axis where the normal flips sides
+        facing = (f.nx * lx + f.ny * ly) * np.clip((f.normal_strength - 0.35) * 2.0, 0.0, 1.0)
         depth = np.maximum(-f.sdf, 0.0)
         band = np.exp(depth * (-1.0 / p["width"]))
         body = np.exp(depth * (-1.0 / (p["width"] * 8))) * p["fill"]
-        on = f.small * p["strength"]
+        on = p["strength"]
         key = _pow(np.clip(facing, 0.0, 1.0), p["sharpness"]) * (band + body) * on
         kick = _pow(np.clip(-facing, 0.0, 1.0), p["sharpness"]) * band * (on * p["balance"])
-        rim = _color3(key, self.c1, kick, self.c2)
-        if p["bloom"] > 0:
-            rim = cv2.addWeighted(rim, 1.0, blur(rim, p["bloom_radius"] / f.scale), p["bloom"], 0.0)
-        ctx.add_light(rim)
-        return img
+        rim = _color3(key, self.c1, kick, self.c2)  # runs past the edge; the matte cuts it
+        if p["bloom"] > 0:  # the glow spills outside: queued grid light
+            ctx.add_light(blur(rim * f.inside[..., None], p["bloom_radius"] / f.scale) * p["bloom"])
+        return add_on_person(img, rim, ctx)
 
 
 @register
@@ -126,9 +136,8 @@ class Sheen(Pass):
         edge = fresnel_edge(f.sdf, 2.5 * f.scale)
         gloss = band * (0.6 + 0.5 * edge) + edge * p["edge_gloss"]
         gloss *= 1.0 - 0.65 * f.grey_small  # screen-like: light adds less where it is already bright
-        gloss *= f.small * p["strength"]
-        ctx.add_light(_color3(gloss, self.color))
-        return img
+        gloss *= p["strength"]
+        return add_on_person(img, _color3(gloss, self.color), ctx)
 
 
 def studio_matcap(size: int = 160, warm: str = "#ffd9a8", cool: str = "#c7defa") -> np.ndarray:
@@ -219,9 +228,12 @@ class Chrome(Pass):
         spec = np.power(ndoth, p["shininess"]) * p["specular"]
         metal = env * self.tint + spec[..., None]
         metal_u8 = f.upsample(to_u8(metal))
-        if p["detail"] > 0:
-            # the person's own shading at full resolution keeps their features readable
-            grey = cv2.cvtColor(ctx.frame, cv2.COLOR_BGR2GRAY)
-            shade = cv2.convertScaleAbs(grey, alpha=p["detail"] * 1.5, beta=255 * (1 - p["detail"]) * 0.9)
-            metal_u8 = cv2.multiply(metal_u8, cv2.merge([shade] * 3), scale=1 / 255)
-        return composite(metal_u8, img, f.matte)
+        if p["detail"] <= 0:
+            return composite(metal_u8, img, f.matte)
+        # the person's own shading at full resolution keeps their features readable; folded into
+        # the matte (one single-channel multiply) so the composite stays two 3-channel multiplies
+        grey = cv2.cvtColor(ctx.frame, cv2.COLOR_BGR2GRAY)
+        shade = cv2.convertScaleAbs(grey, alpha=p["detail"] * 1.5, beta=255 * (1 - p["detail"]) * 0.9)
+        weight = cv2.multiply(shade, f.matte, scale=1 / 255)
+        return cv2.add(cv2.multiply(img, cv2.bitwise_not(f.matte3), scale=1 / 255),
+                       cv2.multiply(metal_u8, cv2.merge([weight] * 3), scale=1 / 255))

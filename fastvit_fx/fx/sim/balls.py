@@ -120,8 +120,8 @@ class Balls:
                 tx, ty = self.vx[i] - vn * nx, self.vy[i] - vn * ny
                 self.vx[i] += imp * nx - tx * mu
                 self.vy[i] += imp * ny - ty * mu
-            self._walls(w, h, e, mu)
             self._collide_pairs(e)
+            self._walls(w, h, e, mu)  # last: a pair push never leaves a ball outside the frame
         np.clip(self.vx, -vmax, vmax, out=self.vx)
         np.clip(self.vy, -vmax, vmax, out=self.vy)
         # balls that sit still on the floor for a while pop back in from the top
