@@ -11,12 +11,13 @@ from .base import BackendError
 
 
 def default_threads() -> int:
-    """Cores this process may use (affinity-aware), at most 8: batch 1 stops scaling beyond that."""
+    """Cores this process may use (affinity-aware), at most 4: a batch-1 frame of this small network
+    gains little from more, and the effects, capture and recorder threads need cores too."""
     try:
         n = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         n = os.cpu_count() or 1
-    return max(1, min(8, n))
+    return max(1, min(4, n))
 
 
 def _first_line(exc: BaseException) -> str:
