@@ -15,6 +15,7 @@ import hashlib
 import json
 import math
 import os
+import shutil
 import tempfile
 import warnings
 from pathlib import Path
@@ -101,23 +102,19 @@ def export_metadata(config, digest: str, input_hw: tuple[int, int] | None, size:
     }
 
 
-class ProbabilityHead:
-    """Wraps the fused SegNet so the exported graph ends with the sigmoid (built lazily: torch)."""
+def with_sigmoid(model):
+    """The fused SegNet followed by its sigmoid: exported graphs output probabilities."""
+    import torch
 
-    @staticmethod
-    def wrap(model):
-        import torch
-        from torch import nn
+    class Probability(torch.nn.Module):
+        def __init__(self, net) -> None:
+            super().__init__()
+            self.net = net
 
-        class _Prob(nn.Module):
-            def __init__(self, net) -> None:
-                super().__init__()
-                self.net = net
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return torch.sigmoid(self.net(x))
 
-            def forward(self, x: torch.Tensor) -> torch.Tensor:
-                return torch.sigmoid(self.net(x))
-
-        return _Prob(model).eval()
+    return Probability(model).eval()
 
 
 def load_for_export(weights: str | Path):
@@ -126,7 +123,7 @@ def load_for_export(weights: str | Path):
 
     model = load_model(weights, fuse=True)
     model.lowres_output = True
-    return ProbabilityHead.wrap(model), model.config, weights_digest(weights)
+    return with_sigmoid(model), model.config, weights_digest(weights)
 
 
 @contextlib.contextmanager
@@ -138,13 +135,9 @@ def _atomic_target(out: Path):
     try:
         yield tmp
         if out.is_dir():
-            import shutil
-
             shutil.rmtree(out)
         os.replace(tmp, out)
     finally:
-        import shutil
-
         shutil.rmtree(tmp_dir, ignore_errors=True)
 
 
