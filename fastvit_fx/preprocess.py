@@ -19,8 +19,16 @@ class Letterbox:
     w: int
 
 
-def letterbox_shape(frame_h: int, frame_w: int, size: int, multiple: int = STRIDE) -> Letterbox:
-    """Scale the longest side to `size`, pad each side up to a multiple of `multiple`."""
+def letterbox_shape(frame_h: int, frame_w: int, size: int, multiple: int = STRIDE,
+                    fixed: tuple[int, int] | None = None) -> Letterbox:
+    """Scale the longest side to `size`, pad each side up to a multiple of `multiple`.
+
+    fixed=(H, W): a runtime with a fixed input shape (Core ML); fit inside it and pad the rest.
+    """
+    if fixed is not None:
+        s = min(fixed[0] / frame_h, fixed[1] / frame_w)
+        h, w = max(1, min(fixed[0], round(frame_h * s))), max(1, min(fixed[1], round(frame_w * s)))
+        return Letterbox(fixed[0], fixed[1], h, w)
     s = size / max(frame_h, frame_w)
     h, w = max(1, round(frame_h * s)), max(1, round(frame_w * s))
     in_h = -(-h // multiple) * multiple

@@ -38,6 +38,19 @@ class Segmenter:
                                    "or train with scripts/train.py")
             config, _ = load_weights(self.weights)  # validates before any backend is built
             self.backend = create_backend(backend, self.weights, size or config.input_size, device)
+        self._setup(config, size, refine, smooth)
+
+    @classmethod
+    def from_backend(cls, backend: Backend, config, size: int | None = None, refine: bool = True,
+                     smooth: bool = False) -> "Segmenter":
+        """Wrap an already built backend (benchmarks, exported runtimes) with the same pre/post path."""
+        self = cls.__new__(cls)
+        self.weights = None
+        self.backend = backend
+        self._setup(config, size, refine, smooth)
+        return self
+
+    def _setup(self, config, size, refine, smooth) -> None:
         self.config = config
         self.size = int(size or config.input_size)
         if self.size < 32:
@@ -61,7 +74,8 @@ class Segmenter:
         """The network's stride-4 probability map, padding cut off."""
         if frame_bgr.ndim != 3 or frame_bgr.shape[2] != 3 or frame_bgr.dtype != np.uint8:
             raise ValueError(f"expected an HxWx3 uint8 BGR frame, got {frame_bgr.shape} {frame_bgr.dtype}")
-        box = letterbox_shape(frame_bgr.shape[0], frame_bgr.shape[1], self.size)
+        box = letterbox_shape(frame_bgr.shape[0], frame_bgr.shape[1], self.size,
+                              fixed=getattr(self.backend, "input_hw", None))
         self._buffer = to_network_input(frame_bgr, box, self.config.mean, self.config.std, self._buffer)
         t0 = time.perf_counter()
         prob = self.backend(self._buffer)

@@ -41,6 +41,7 @@ class TorchBackend:
         self.model = model.to(memory_format=self.memory_format)
         self.fused = fuse
         self.name = f"torch-{self.device.type}"
+        self.input_hw = None  # fully convolutional: any multiple of 32
         self._lock = threading.Lock()  # one forward at a time; the Segmenter's worker is the only caller
 
     @torch.inference_mode()

@@ -56,7 +56,7 @@ def blur(img: np.ndarray, sigma: float) -> np.ndarray:
     if sigma <= 0:
         return img
     h, w = img.shape[:2]
-    down = int(min(sigma / 2.5, w / 8, h / 8))
+    down = int(min(sigma / 3, w / 32, h / 32))  # keep the copy at 32+ px: no visible lattice
     if down >= 2:
         small = cv2.resize(img, (max(2, w // down), max(2, h // down)), interpolation=cv2.INTER_AREA)
         # cubic: the result is often differentiated (normals), and bilinear would make facets

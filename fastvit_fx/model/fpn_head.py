@@ -23,20 +23,12 @@ class ConvNormAct(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.act(self.norm(self.conv(x)))
 
-    @torch.no_grad()
     def reparameterize(self) -> None:
-        if not isinstance(self.norm, nn.BatchNorm2d):
-            return
-        bn = self.norm
-        scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
-        fused = nn.Conv2d(
-            self.conv.in_channels, self.conv.out_channels, self.conv.kernel_size,
-            padding=self.conv.padding, bias=True,
-        ).to(self.conv.weight.device, self.conv.weight.dtype)
-        fused.weight.copy_(self.conv.weight * scale.reshape(-1, 1, 1, 1))
-        fused.bias.copy_(bn.bias - bn.running_mean * scale)
-        self.conv = fused
-        self.norm = nn.Identity()
+        if isinstance(self.norm, nn.BatchNorm2d):
+            from .reparam import fuse_conv_bn
+
+            self.conv = fuse_conv_bn(self.conv, self.norm)
+            self.norm = nn.Identity()
 
 
 class ScaleBranch(nn.Module):

@@ -176,7 +176,7 @@ def train(cfg: TrainConfig, log=print) -> dict:
             torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
             scaler.step(opt)
             scaler.update()
-            losses.append(float(loss))
+            losses.append(loss.detach().item())
             step += 1
             if budget_s and time.time() - t_start > budget_s:
                 stopped_by_budget = True

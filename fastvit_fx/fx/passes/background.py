@@ -57,12 +57,13 @@ class PortraitBlur(Pass):
 
 def mesh_gradient(h: int, w: int, colors: list[np.ndarray], t: float, drift: float) -> np.ndarray:
     """A soft 'mesh gradient' (float32 HxWx3): a diagonal base gradient with large colour blobs that
-    drift slowly - the look of modern wallpapers. Meant for a coarse grid; upsampled it is silky."""
+    drift slowly - the look of modern wallpapers. Meant for a coarse grid; upsampled it is silky.
+    The first colour is the deep end of the base gradient; the others also float as blobs."""
     base = gradient(h, w, colors, angle_deg=35.0)
     x, y = grid(h, w)
     aspect = w / max(h, 1)
     out = base
-    for i, c in enumerate(colors):
+    for i, c in enumerate(colors[1:], start=1):  # the first stop is the base's deep end: no blob
         phase = 2.399 * i  # golden angle: blobs spread out
         cx = 0.5 + 0.38 * np.cos(phase + drift * t * (0.6 + 0.15 * i))
         cy = 0.5 + 0.36 * np.sin(1.3 * phase + drift * t * (0.5 + 0.1 * i))

@@ -194,6 +194,8 @@ class Chrome(Pass):
             height = height + blur(f.small, big) * (big * 0.9 * p["inflate"])
         if p["bump"] > 0:  # brighter reads as nearer, so features bulge
             height = height + blur(f.grey_small, 1.5) * (6.0 * p["bump"])
+        # a mirror shows every kink of its surface: smooth the height before differentiating
+        height = cv2.GaussianBlur(height, (5, 5), 1.2)
         gx = cv2.Sobel(height, cv2.CV_32F, 1, 0, ksize=3) * 0.125
         gy = cv2.Sobel(height, cv2.CV_32F, 0, 1, ksize=3) * 0.125
         inv = 1.0 / np.sqrt(gx * gx + gy * gy + 1.0)

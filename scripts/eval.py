@@ -1,0 +1,79 @@
+#!/usr/bin/env python
+"""Evaluate weights on a split of a person-seg style folder, through the app's Segmenter path.
+
+    python scripts/eval.py --data ../shared/data/person-seg --split val \
+        --weights models/fastvit_t8_person.safetensors [--wide] [--worst-grid worst.png] [--json out.json]
+
+--wide places each image in a 1280x720 frame on a scene from --backgrounds, as a webcam frame would be.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+
+from fastvit_fx.segment import Segmenter  # noqa: E402
+from fastvit_fx.training.data import load_backgrounds, read_manifest  # noqa: E402
+from fastvit_fx.training.evaluate import evaluate  # noqa: E402
+
+
+def worst_grid(worst, out: Path, tile: int = 200) -> None:
+    """Rows of (frame, truth, prediction) for the worst images, IoU written on each row."""
+    rows = []
+    for score, name, frame, truth, pred in worst:
+        def fit(img):
+            img = img if img.ndim == 3 else cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
+            s = tile / max(img.shape[:2])
+            img = cv2.resize(img, (round(img.shape[1] * s), round(img.shape[0] * s)))
+            canvas = np.zeros((tile, tile, 3), np.uint8)
+            canvas[: img.shape[0], : img.shape[1]] = img
+            return canvas
+
+        row = np.hstack([fit(frame), fit(truth), fit(pred)])
+        cv2.putText(row, f"{name} IoU {score:.2f}", (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 255, 255), 1)
+        rows.append(row)
+    cv2.imwrite(str(out), np.vstack(rows))
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", required=True)
+    p.add_argument("--split", default="val")
+    p.add_argument("--weights", default=None)
+    p.add_argument("--backend", default="auto")
+    p.add_argument("--size", type=int, default=None)
+    p.add_argument("--wide", action="store_true", help="evaluate inside 16:9 1280x720 frames")
+    p.add_argument("--backgrounds", default=None)
+    p.add_argument("--worst-grid", default=None, help="write a PNG of the worst images here")
+    p.add_argument("--worst", type=int, default=8)
+    p.add_argument("--json", default=None)
+    args = p.parse_args(argv)
+    items = read_manifest(args.data, args.split)
+    if not items:
+        print(f"error: {args.data}: no '{args.split}' rows in manifest.csv", file=sys.stderr)
+        return 2
+    seg = Segmenter(weights=args.weights, backend=args.backend, size=args.size, device="cpu")
+    bgs = load_backgrounds(args.backgrounds) if args.wide else None
+    result = evaluate(seg, items, wide=args.wide, backgrounds=bgs, keep_worst=args.worst if args.worst_grid else 0)
+    worst = result.pop("worst", None)
+    if worst and args.worst_grid:
+        worst_grid(worst, Path(args.worst_grid))
+    result.update(weights=str(seg.weights), backend=seg.backend_name, size=seg.size, wide=args.wide,
+                  split=args.split)
+    print(f"{'source':24s} {'n':>4s} {'mIoU':>7s} {'boundary F':>11s}")
+    for source, r in result["sources"].items():
+        print(f"{source:24s} {r['n']:4d} {r['miou']:7.4f} {r['boundary_f']:11.4f}")
+    print(f"{'all':24s} {result['n']:4d} {result['miou']:7.4f} {result['boundary_f']:11.4f}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

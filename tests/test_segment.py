@@ -1,0 +1,92 @@
+"""Segmenter: shape, range, dtype on odd frames; letterboxing; refinement; temporal smoothing."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fastvit_fx import Segmenter
+from fastvit_fx.model import WeightsError
+from fastvit_fx.preprocess import crop_valid, letterbox_shape, to_network_input
+from fastvit_fx.refine import TemporalSmoother, guided_upsample
+
+
+@pytest.fixture(scope="module")
+def segmenter(weights_file):
+    return Segmenter(weights=weights_file, backend="torch", device="cpu")
+
+
+@pytest.mark.parametrize("hw", [(359, 641), (641, 359), (720, 1280), (31, 17), (256, 256)])
+def test_output_shape_range_dtype(segmenter, hw):
+    frame = np.random.default_rng(0).integers(0, 255, (*hw, 3), dtype=np.uint8)
+    mask = segmenter(frame)
+    assert mask.shape == hw and mask.dtype == np.float32
+    assert 0.0 <= mask.min() and mask.max() <= 1.0
+
+
+def test_rejects_non_bgr(segmenter):
+    with pytest.raises(ValueError, match="uint8 BGR"):
+        segmenter(np.zeros((10, 10), np.uint8))
+
+
+def test_missing_weights_is_one_line(tmp_path):
+    with pytest.raises(WeightsError, match="no such file"):
+        Segmenter(weights=tmp_path / "missing.safetensors")
+
+
+def test_letterbox_pads_not_stretches():
+    box = letterbox_shape(720, 1280, 256)
+    assert (box.h, box.w) == (144, 256) and (box.in_h, box.in_w) == (160, 256)
+    portrait = letterbox_shape(641, 359, 256)
+    assert portrait.h == 256 and portrait.in_h % 32 == 0 and portrait.in_w % 32 == 0
+    assert abs(portrait.w / portrait.h - 359 / 641) < 0.01  # aspect kept
+    fixed = letterbox_shape(720, 1280, 256, fixed=(256, 256))
+    assert (fixed.in_h, fixed.in_w, fixed.w) == (256, 256, 256) and fixed.h == 144
+
+
+def test_padding_normalises_to_zero_and_crop_removes_it():
+    frame = np.full((90, 160, 3), 200, np.uint8)
+    box = letterbox_shape(90, 160, 64)
+    x = to_network_input(frame, box, (0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
+    assert x.shape == (1, 3, box.in_h, box.in_w)
+    assert np.all(x[0, :, box.h:, :] == 0)  # padding rows
+    assert np.all(x[0, :, : box.h, : box.w] > 0)
+    low = np.ones((1, 1, box.in_h // 4, box.in_w // 4), np.float32)
+    assert crop_valid(low, box).shape[-2:] == (round(box.h / 4), round(box.w / 4))
+
+
+def test_guided_upsample_puts_the_edge_where_the_frame_has_it():
+    import cv2
+
+    h, w = 360, 640
+    frame = np.full((h, w, 3), 60, np.uint8)
+    cv2.circle(frame, (320, 200), 125, (200, 180, 170), -1)
+    truth = np.zeros((h, w), np.float32)
+    cv2.circle(truth, (320, 200), 125, 1.0, -1)
+    low = cv2.resize(truth, (32, 18), interpolation=cv2.INTER_AREA)  # the network's coarse view
+    plain = cv2.resize(low, (w, h), interpolation=cv2.INTER_LINEAR)
+    refined = guided_upsample(low, frame)
+    wrong = lambda m: ((m > 0.5) != (truth > 0.5)).mean()  # noqa: E731
+    assert wrong(plain) > 0.001  # bilinear upsampling alone misplaces the edge
+    assert wrong(refined) < 0.5 * wrong(plain)
+    assert refined.shape == (h, w) and refined.dtype == np.float32
+
+
+def test_temporal_smoother_damps_flicker_but_follows_motion():
+    smoother = TemporalSmoother(strength=0.6, motion_threshold=0.25)
+    base = np.zeros((10, 10), np.float32)
+    smoother(base)
+    flicker = smoother(base + 0.05)  # small change: mostly averaged away
+    assert flicker.max() < 0.03
+    moved = base.copy()
+    moved[:, :5] = 1.0  # a hand moved in: follows at once, no trailing
+    out = smoother(moved)
+    assert out[:, :5].min() > 0.99 and out[:, 5:].max() < 0.05
+
+
+def test_smoothing_segmenter_resets(weights_file):
+    seg = Segmenter(weights=weights_file, backend="torch", device="cpu", smooth=True)
+    frame = np.random.default_rng(1).integers(0, 255, (120, 200, 3), dtype=np.uint8)
+    first = seg(frame)
+    seg.reset()
+    again = seg(frame)
+    np.testing.assert_allclose(first, again, atol=1e-6)
