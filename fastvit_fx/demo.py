@@ -67,6 +67,7 @@ class DemoScene:
             raise ValueError(f"demo frames must be at least 32x32, got {width}x{height}")
         self.width, self.height = int(width), int(height)
         person, alpha, room, self.from_files = load_assets()
+        alpha = cv2.GaussianBlur(alpha, (0, 0), 0.8)  # a hand-drawn mask's hard edge looks like a sticker
         # the room, filling the frame (cropped to its aspect), a little soft like a real lens's background
         self.background = _cover(room, self.width, self.height)
         sigma = max(self.width / 1280.0, 0.5)
@@ -79,6 +80,13 @@ class DemoScene:
         self._prepare_arm_warp(alpha, pad)
         ph, pw = self.alpha.shape
         self._feet = np.array([pw / 2.0, ph - pad - 2.0])  # pivot: between the feet
+        # a little sensor noise, as from a webcam: a few fixed noise fields, cycled (cheap per frame)
+        rng = np.random.default_rng(7)
+        self._noise = []
+        for _ in range(3):
+            n = np.repeat(rng.normal(0.0, 2.5, (self.height, self.width, 1)).astype(np.float32), 3, axis=2)
+            self._noise.append((np.clip(np.round(n), 0, 255).astype(np.uint8),
+                                np.clip(np.round(-n), 0, 255).astype(np.uint8)))
         shadow = np.zeros((64, 256), np.float32)
         cv2.ellipse(shadow, (128, 32), (100, 14), 0, 0, 360, 1.0, -1)
         self._shadow = cv2.GaussianBlur(shadow, (0, 0), 9)
@@ -170,6 +178,9 @@ class DemoScene:
             frame[y0:y1, x0:x1] = np.clip(region + (fg - region) * a3, 0, 255).astype(np.uint8)
             if mask is not None:
                 mask[y0:y1, x0:x1] = a
+        up, down = self._noise[int(t * 30) % len(self._noise)]
+        cv2.add(frame, up, dst=frame)
+        cv2.subtract(frame, down, dst=frame)
         return frame, mask
 
     def _draw_shadow(self, frame: np.ndarray, pose: dict[str, float]) -> None:
