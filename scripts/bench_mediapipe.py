@@ -15,9 +15,9 @@ alternates), so both see the same machine load, and each side times only its own
 `Segmenter(frame_bgr)` (letterbox, network, upsampling to the frame; with and without the guided
 filter) and the backend call alone; MediaPipe's is `SelfieSegmentation.process(frame_rgb)` (its own
 resize, network and mask at frame size; the BGR->RGB conversion is done beforehand, untimed).
-Frames: images from --data (a person-seg folder: images/ + manifest.csv) placed in 1280x720 frames
-as a webcam would see them, else synthetic frames. --val also reports val mIoU of torch, the
-benchmarked backend and MediaPipe on the same frames.
+Frames: val images from --data (a person-seg folder: images/ + manifest.csv) placed in 1280x720
+frames as a webcam would see them, else synthetic frames. --val also reports the val mIoU of torch,
+the benchmarked backend and MediaPipe on the same images (as photos, and in 1280x720 frames).
 """
 from __future__ import annotations
 
@@ -89,8 +89,14 @@ class MediaPipeWorker:
         self.proc.wait(timeout=10)
 
 
-def load_frames(data: Path | None, count: int, split: str = "val") -> tuple[list[np.ndarray], list, str]:
-    """(1280x720 BGR frames, matching 0/255 truth masks or [], description)."""
+def load_frames(data: Path | None, count: int, split: str = "val",
+                wide: bool = True) -> tuple[list[np.ndarray], list, str]:
+    """(BGR frames, matching 0/255 truth masks or [], description).
+
+    wide: each image placed in a 1280x720 frame on grey, as a webcam would show a person (and as
+    fastvit_fx.training.evaluate does with wide=True); otherwise the photos as they are.
+    count: how many, evenly spaced over the split (0: all).
+    """
     if data is not None and (data / "manifest.csv").exists():
         from fastvit_fx.training.data import load_pair, read_manifest
         from fastvit_fx.training.evaluate import place_in_wide_frame
@@ -102,10 +108,12 @@ def load_frames(data: Path | None, count: int, split: str = "val") -> tuple[list
         frames, truths = [], []
         for item in items:
             img, mask = load_pair(item)
-            frame, truth = place_in_wide_frame(img, mask, None)
-            frames.append(frame)
-            truths.append(truth)
-        return frames, truths, f"{len(frames)} {split} images of {data} in 1280x720 frames"
+            if wide:
+                img, mask = place_in_wide_frame(img, mask, None)
+            frames.append(img)
+            truths.append(mask)
+        where = "in 1280x720 frames" if wide else "as they are"
+        return frames, truths, f"{len(frames)} {split} images of {data} {where}"
     rng = np.random.default_rng(0)
     frames = []
     import cv2
@@ -118,10 +126,10 @@ def load_frames(data: Path | None, count: int, split: str = "val") -> tuple[list
     return frames, [], f"{len(frames)} synthetic 1280x720 frames"
 
 
-def iou(pred: np.ndarray, truth: np.ndarray) -> float:
-    p, t = pred > 0.5, truth > 127
-    union = np.logical_or(p, t).sum()
-    return 1.0 if union == 0 else float(np.logical_and(p, t).sum() / union)
+def iou(prob: np.ndarray, truth: np.ndarray) -> float:
+    from fastvit_fx.metrics import iou as mask_iou
+
+    return mask_iou(prob > 0.5, truth > 127)
 
 
 def stats(samples: list[float]) -> dict:
@@ -142,7 +150,9 @@ def main(argv=None) -> int:
     ap.add_argument("--frames", type=int, default=24, help="frames to cycle through (default 24)")
     ap.add_argument("--rounds", type=int, default=4, help="passes over the frames (default 4)")
     ap.add_argument("--warmup", type=int, default=5)
-    ap.add_argument("--val", action="store_true", help="also measure val mIoU (torch, ours, MediaPipe)")
+    ap.add_argument("--val", action="store_true",
+                    help="also measure val mIoU of torch, ours and MediaPipe (photos, and in 1280x720 frames)")
+    ap.add_argument("--val-frames", type=int, default=0, help="val images for --val (default 0: all)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
 
@@ -198,17 +208,22 @@ def main(argv=None) -> int:
     report["ratio_to_mediapipe"] = {k: report["timings"][k]["median_ms"] / mp_med
                                     for k in ("ours_segmenter", "ours_no_refine", "ours_network")}
 
-    if args.val and truths:
+    if args.val:
         from fastvit_fx.backends.torch_backend import TorchBackend
         from fastvit_fx.model import load_model
 
         ref = Segmenter.from_backend(TorchBackend(load_model(weights), device="cpu"), config, size=size)
-        scores = {"torch": [], backend.name: [], "mediapipe": []}
-        for frame, truth in zip(frames, truths):
-            scores["torch"].append(iou(ref(frame), truth))
-            scores[backend.name].append(iou(ours(frame), truth))
-            scores["mediapipe"].append(iou(mp(frame, want_mask=True)[1], truth))
-        report["miou_on_these_frames"] = {k: float(np.mean(v)) for k, v in scores.items()}
+        report["val_miou"] = {}
+        for wide in (False, True):
+            vframes, vtruths, vdescribed = load_frames(data, args.val_frames, wide=wide)
+            if not vtruths:
+                break
+            scores = {"torch": [], backend.name: [], "mediapipe": []}
+            for frame, truth in zip(vframes, vtruths):
+                scores["torch"].append(iou(ref(frame), truth))
+                scores[backend.name].append(iou(ours(frame), truth))
+                scores["mediapipe"].append(iou(mp(frame, want_mask=True)[1], truth))
+            report["val_miou"][vdescribed] = {k: float(np.mean(v)) for k, v in scores.items()}
     mp.close()
 
     if args.json:
@@ -222,8 +237,8 @@ def main(argv=None) -> int:
         t = report["timings"][key]
         ratio = t["median_ms"] / mp_med
         print(f"{label:26s} {t['median_ms']:6.2f} {t['p90_ms']:8.2f} {ratio:10.2f}x")
-    if "miou_on_these_frames" in report:
-        print("mIoU on these frames: " + ", ".join(f"{k} {v:.4f}" for k, v in report["miou_on_these_frames"].items()))
+    for described_val, scores in report.get("val_miou", {}).items():
+        print(f"val mIoU, {described_val}: " + ", ".join(f"{k} {v:.4f}" for k, v in scores.items()))
     return 0
 
 
