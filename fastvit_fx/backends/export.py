@@ -265,6 +265,12 @@ def builtin_calibration_frames(count: int = 32, seed: int = 0) -> list[np.ndarra
     except ImportError:
         raise BackendError("int8 calibration: the built-in demo scene is missing; pass --calib FOLDER") from None
     scene = DemoScene(1280, 720)
+    if not scene.from_files:
+        import logging
+
+        logging.getLogger("fastvit_fx.backends").warning(
+            "int8 calibration: the demo scene's photos are missing, calibrating on its drawn figure; "
+            "`fastvit-fx export onnx --int8 --calib FOLDER` calibrates on real frames")
     rng = np.random.default_rng(seed)
     frames = []
     for i in range(count):
