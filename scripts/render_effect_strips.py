@@ -35,7 +35,7 @@ def parse_args(argv=None):
                     help="seconds into the clip to show")
     ap.add_argument("--fps", type=float, default=30.0)
     ap.add_argument("--size", default="1280x720", help="render size WxH (synthetic input)")
-    ap.add_argument("--thumb", type=int, default=400, help="width of each frame in the strip")
+    ap.add_argument("--thumb", type=int, default=384, help="width of each frame in the strip")
     ap.add_argument("--input", default=None, help="an image or a video instead of the generated clip")
     ap.add_argument("--mask", default=None, help="a mask image for a still --input (no weights needed)")
     ap.add_argument("--weights", default=None, help="segmenter weights for --input")

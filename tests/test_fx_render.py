@@ -46,6 +46,14 @@ def test_none_is_a_pass_through():
     assert (out == frame).all()
 
 
+@pytest.mark.parametrize("name", ["chrome", "ripples", "snow"])
+def test_mirrored_frame_views_work(name):
+    frame = np.random.default_rng(2).integers(0, 256, (60, 80, 3), dtype=np.uint8)
+    mirrored = frame[:, ::-1]  # what a selfie view hands over
+    out = EffectRenderer(name).render(mirrored, masks_for(60, 80)["disc"], 0.0)
+    assert out.shape == (60, 80, 3)
+
+
 def test_mask_inputs_are_forgiving():
     frame = np.zeros((40, 60, 3), np.uint8)
     r = EffectRenderer("color-pop")

@@ -47,20 +47,22 @@ def colorize(intensity: np.ndarray, color_bgr01: np.ndarray) -> np.ndarray:
     return intensity[..., None] * np.asarray(color_bgr01, np.float32)
 
 
-def blur(img: np.ndarray, sigma: float) -> np.ndarray:
+def blur(img: np.ndarray, sigma: float, smooth: bool = False) -> np.ndarray:
     """Gaussian blur with the kernel sized from sigma; no-op for sigma <= 0.
 
     Wide blurs run on a smaller copy and come back bilinearly: the result is smooth anyway, and
     the kernel cost grows with sigma while the copy's pixel count shrinks with its square.
+    smooth=True for results that get differentiated (normals): a last small blur at full size
+    removes the kinks the bilinear way back leaves at every copy pixel.
     """
     if sigma <= 0:
         return img
     h, w = img.shape[:2]
-    down = int(min(sigma / 3, w / 32, h / 32))  # keep the copy at 32+ px: no visible lattice
+    down = int(min(sigma / 3, w / 32, h / 32))  # keep the copy at 32+ px
     if down >= 2:
         small = cv2.resize(img, (max(2, w // down), max(2, h // down)), interpolation=cv2.INTER_AREA)
-        # cubic: the result is often differentiated (normals), and bilinear would make facets
-        return cv2.resize(blur(small, sigma / down), (w, h), interpolation=cv2.INTER_CUBIC)
+        out = cv2.resize(blur(small, sigma / down), (w, h), interpolation=cv2.INTER_LINEAR)
+        return blur(out, 0.6 * down) if smooth else out
     k = int(sigma * 3) * 2 + 1
     return cv2.GaussianBlur(img, (k, k), sigma, borderType=cv2.BORDER_REFLECT)
 

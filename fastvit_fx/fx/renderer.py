@@ -78,11 +78,13 @@ class EffectRenderer:
         else:
             dt = min(t - self._last_t, 0.1)
         self._last_t = t
+        if not frame.flags.c_contiguous:  # a mirrored or cropped view: OpenCV wants it packed
+            frame = np.ascontiguousarray(frame)
         source = frame.view()
         source.flags.writeable = False  # passes read it; a slip that writes to it fails loudly
         fields = Fields(source, mask, self.history, dt, self.scale)
         ctx = Context(fields, t, dt, source)
-        img = np.ascontiguousarray(frame).copy()
+        img = frame.copy()
         for p in self.passes:
             if not p.additive:
                 img = ctx.flush(img)

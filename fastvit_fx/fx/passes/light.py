@@ -172,7 +172,7 @@ class Chrome(Pass):
         "env": Choice("studio", ("studio", "background"), "what the metal reflects"),
         "bevel": Num(50.0, 2.0, 400.0, "roundness at the edges, pixels"),
         "inflate": Num(1.0, 0.0, 5.0, "overall bulge of the body, so broad areas reflect too"),
-        "bump": Num(1.0, 0.0, 10.0, "surface relief from the image's shading"),
+        "bump": Num(0.8, 0.0, 10.0, "surface relief from the image's shading"),
         "detail": Num(0.3, 0.0, 1.0, "how much of the person's own shading shows through"),
         "env_speed": Num(0.4, -5.0, 5.0, "how fast the reflections sway"),
         "light_speed": Num(0.8, -10.0, 10.0, "radians per second the highlight circles"),
@@ -191,9 +191,9 @@ class Chrome(Pass):
         big = 0.12 * max(f.gw, f.gh)  # bulge radius on the grid
         height = bevel(f.sdf, p["bevel"]) * (p["bevel"] / f.scale)
         if p["inflate"] > 0:
-            height = height + blur(f.small, big) * (big * 0.9 * p["inflate"])
+            height = height + blur(f.small, big, smooth=True) * (big * 0.9 * p["inflate"])
         if p["bump"] > 0:  # brighter reads as nearer, so features bulge
-            height = height + blur(f.grey_small, 1.5) * (6.0 * p["bump"])
+            height = height + blur(f.grey_small, 2.0) * (6.0 * p["bump"])
         # a mirror shows every kink of its surface: smooth the height before differentiating
         height = cv2.GaussianBlur(height, (5, 5), 1.2)
         gx = cv2.Sobel(height, cv2.CV_32F, 1, 0, ksize=3) * 0.125

@@ -109,33 +109,40 @@ class RipplesPass(SimPass):
         self.half = (lx * hn, ly * hn, hz * hn)  # Blinn half vector for a viewer straight above
         self._base: np.ndarray | None = None
 
-    def _base_map(self, h: int, w: int) -> np.ndarray:
-        if self._base is None or self._base.shape[:2] != (h, w):
-            xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-            self._base = cv2.merge([xs, ys])
+    def _grid_coords(self, f) -> np.ndarray:
+        """Full-res pixel coordinates of the grid cell centres (2-channel float32, grid-sized).
+        Bilinear upsampling reproduces a linear ramp exactly, so adding the displacement here and
+        upsampling the sum gives the full-res remap table without a full-res add."""
+        if self._base is None or self._base.shape[:2] != (f.gh, f.gw):
+            xs = (np.arange(f.gw, dtype=np.float32) + 0.5) * np.float32(f.sx) - 0.5
+            ys = (np.arange(f.gh, dtype=np.float32) + 0.5) * np.float32(f.sy) - 0.5
+            gx, gy = np.meshgrid(xs, ys)
+            self._base = cv2.merge([gx, gy])
         return self._base
 
     def render(self, img: np.ndarray, ctx: Context) -> np.ndarray:
         p, f = self.p, ctx.fields
         self.sim.step(f, ctx.dt, ctx.t)
         gx, gy = self.sim.slope()
-        # water only behind the person: it fades out just outside their edge, so they stay crisp
-        # (far enough that refracted lookups do not reach into them and smear them outward)
+        # water only behind the person: it fades out a little outside their edge, far enough that
+        # refracted lookups do not reach into them and smear them outward
         water = smoothstep(1.5 * f.scale, 7.0 * f.scale, f.sdf)
-        k = p["refraction"] * water
-        disp = cv2.merge([gx * k, gy * k])
-        maps = cv2.resize(disp, (f.w, f.h), interpolation=cv2.INTER_LINEAR)
-        maps += self._base_map(f.h, f.w)
+        k = water * np.float32(p["refraction"])
+        table = cv2.merge([gx * k, gy * k])
+        table += self._grid_coords(f)
+        maps = cv2.resize(table, (f.w, f.h), interpolation=cv2.INTER_LINEAR)
         fixed, frac = cv2.convertMaps(maps, None, cv2.CV_16SC2)  # fixed-point remap: ~30% faster
         out = cv2.remap(img, fixed, frac, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
         # light: Blinn-Phong on the surface normal (-s*gx, -s*gy, 1), plus the water's colour
-        s = 4.0
+        s = np.float32(4.0)
         hx, hy, hz = self.half
-        inv = 1.0 / np.sqrt((gx * s) ** 2 + (gy * s) ** 2 + 1.0)
-        ndoth = np.clip((hz - s * (gx * hx + gy * hy)) * inv, 0.0, 1.0)
-        n2 = ndoth * ndoth
-        n8 = n2 * n2
+        sx, sy = gx * s, gy * s
+        ndoth = (np.float32(hz) - sx * np.float32(hx) - sy * np.float32(hy)) / np.sqrt(sx * sx + sy * sy + 1.0)
+        np.clip(ndoth, 0.0, 1.0, out=ndoth)
+        n8 = ndoth * ndoth
         n8 *= n8
-        spec = n8 * n8 * n8 * p["light"] * water  # ndoth^48: a tight glint
-        ctx.add_light(cv2.merge([spec + float(c) * water for c in self.tint]))
+        n8 *= n8
+        spec = n8 * n8 * n8  # ndoth^48: a tight glint
+        spec *= water * np.float32(p["light"])
+        ctx.add_light(cv2.merge([spec + water * float(c) for c in self.tint]))
         return out
