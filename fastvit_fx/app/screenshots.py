@@ -1,9 +1,11 @@
 """Grab the window with chosen effects (and the help overlay) to PNGs, as the README shows them.
 
-    QT_QPA_PLATFORM=offscreen python3 -m fastvit_fx.app.screenshots docs/screenshots rim-light snow color-pop
+    QT_QPA_PLATFORM=offscreen python3 -m fastvit_fx.app.screenshots docs/screenshots neon-outline snow color-pop \
+        --recording snow --help-effect chrome [--truth]
 
 Runs the real app window on the demo source with the trained segmenter, lets each effect settle for
-a few seconds (masks, simulations), then grabs. Needs the trained weights in models/.
+a few seconds (masks, simulations), then grabs. Needs the trained weights in models/, or --truth:
+the demo scene's exact mask drives the effects instead (the HUD then says so).
 """
 from __future__ import annotations
 
@@ -21,8 +23,10 @@ def _pump(app, seconds: float) -> None:
         time.sleep(0.005)
 
 
-def take(out_dir: str | Path, effects: list[str], settle: float = 4.0, size=(1280, 720),
-         help_effect: str | None = None) -> list[Path]:
+def take(out_dir: str | Path, effects: list[str], settle: float = 4.0, size=(1280, 720), window_size=(1024, 576),
+         help_effect: str | None = None, truth: bool = False, recording: str | None = None) -> list[Path]:
+    """truth=True: drive the effects with the demo scene's exact mask instead of the segmenter (the
+    HUD says so); recording=EFFECT: that effect's shot is taken while a clip records (the REC dot)."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PyQt6.QtWidgets import QApplication
 
@@ -41,26 +45,32 @@ def take(out_dir: str | Path, effects: list[str], settle: float = 4.0, size=(128
     def factory():
         return Segmenter(smooth=True)
 
-    window = MainWindow(DemoSource(*size), presets, AppSettings(Path(tmp) / "s.ini"), segmenter_factory=factory,
-                        renderer_factory=EffectRenderer, record_dir=tmp)
+    window = MainWindow(DemoSource(*size, with_truth=truth), presets, AppSettings(Path(tmp) / "s.ini"),
+                        segmenter_factory=None if truth else factory, renderer_factory=EffectRenderer,
+                        record_dir=tmp, truth_masks=truth)
     window.pipeline.mirror = False
-    window.resize(*size)
+    window.resize(*window_size)  # the camera-sized frames, shown scaled in a window of this size
     window.show()
     window.start()
     written = []
     try:
         _pump(app, 1.0)
-        if not window.pipeline.wait_masks(3, timeout=120):
+        if not truth and not window.pipeline.wait_masks(3, timeout=120):
             raise RuntimeError(f"no masks: {window.pipeline.model_status}")
         names = [p.name for p in presets]
         for effect in effects:
             window.set_effect(presets[names.index(effect)])
+            if effect == recording:
+                window.start_recording()
             _pump(app, settle)
             window._tick()
             _pump(app, 0.1)
             path = out_dir / f"app-{effect}.png"
             window.grab().save(str(path))
             written.append(path)
+            if window.recorder is not None:
+                window.stop_recording()
+                window.view.notify("record", None)  # not in the next picture
         if help_effect is not None:
             window.set_effect(presets[names.index(help_effect)])
             _pump(app, settle)
@@ -76,7 +86,16 @@ def take(out_dir: str | Path, effects: list[str], settle: float = 4.0, size=(128
 
 
 if __name__ == "__main__":
-    target = sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots"
-    chosen = sys.argv[2:] or ["rim-light", "snow", "color-pop"]
-    for p in take(target, chosen, help_effect=chosen[0]):
+    import argparse
+
+    parser = argparse.ArgumentParser(description="grab the app window to PNGs")
+    parser.add_argument("out", nargs="?", default="docs/screenshots")
+    parser.add_argument("effects", nargs="*", default=["rim-light", "snow", "color-pop"])
+    parser.add_argument("--truth", action="store_true", help="the demo's exact mask instead of the segmenter")
+    parser.add_argument("--recording", default=None, metavar="EFFECT", help="record while taking this one")
+    parser.add_argument("--settle", type=float, default=4.0)
+    parser.add_argument("--help-effect", default=None, metavar="EFFECT", help="the effect behind the help overlay")
+    a = parser.parse_args()
+    for p in take(a.out, a.effects, settle=a.settle, help_effect=a.help_effect or a.effects[0], truth=a.truth,
+                  recording=a.recording):
         print(p)
