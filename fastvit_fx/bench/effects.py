@@ -80,16 +80,25 @@ def _instrument(renderer: EffectRenderer, per_pass: dict) -> None:
 
 
 def format_table(rows: list[dict], budget_ms: float = 10.0) -> str:
-    """A markdown table: preset, median, p90, x reference, within budget."""
+    """A markdown table: preset, wall median / p90 / min, CPU ms, ratio to the reference, and
+    whether the median wall time and the CPU time are within the budget.
+
+    On a busy machine wall time mostly measures waiting for a core (preemption); CPU time (this
+    process, all threads) is the effect's own cost and an upper bound for its wall time on an
+    idle machine (OpenCV's threaded ops finish faster than the CPU time they use)."""
     ref = rows[0]["median_ms"] if rows and rows[0]["name"] == REFERENCE else None
-    lines = ["| preset | median ms | p90 ms | min ms | CPU ms | x reference | < %g ms |" % budget_ms,
-             "|---|---:|---:|---:|---:|---:|:-:|"]
+    lines = [f"| preset | median ms | p90 ms | min ms | CPU ms | x reference | wall < {budget_ms:g} | CPU < {budget_ms:g} |",
+             "|---|---:|---:|---:|---:|---:|:-:|:-:|"]
     for r in rows:
         ratio = f"{r['median_ms'] / ref:.1f}" if ref else "-"
-        ok = "" if r["name"] == REFERENCE else ("yes" if r["median_ms"] < budget_ms else "**no**")
-        cpu = f"{r['cpu_ms']:.2f}" if "cpu_ms" in r else "-"
-        lines.append(f"| {r['name']} | {r['median_ms']:.2f} | {r['p90_ms']:.2f} | {r.get('min_ms', 0):.2f} | {cpu} "
-                     f"| {ratio} | {ok} |")
+        is_ref = r["name"] == REFERENCE
+        wall_ok = "" if is_ref else ("yes" if r["median_ms"] < budget_ms else "**no**")
+        cpu = r.get("cpu_ms")
+        cpu_ok = "" if is_ref or cpu is None else ("yes" if cpu < budget_ms else "**no**")
+        lines.append(f"| {r['name']} | {r['median_ms']:.2f} | {r['p90_ms']:.2f} | {r.get('min_ms', 0):.2f} "
+                     f"| {cpu:.2f} | {ratio} | {wall_ok} | {cpu_ok} |" if cpu is not None else
+                     f"| {r['name']} | {r['median_ms']:.2f} | {r['p90_ms']:.2f} | {r.get('min_ms', 0):.2f} "
+                     f"| - | {ratio} | {wall_ok} | |")
     return "\n".join(lines)
 
 

@@ -136,7 +136,7 @@ class Fields:
     @cached_property
     def small(self) -> np.ndarray:
         """The soft mask on the grid (area-averaged: a coverage fraction)."""
-        return cv2.resize(self.mask, (self.gw, self.gh), interpolation=cv2.INTER_AREA)
+        return shrink(self.mask, (self.gw, self.gh))
 
     @cached_property
     def grey_small(self) -> np.ndarray:

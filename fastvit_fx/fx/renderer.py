@@ -84,15 +84,15 @@ class EffectRenderer:
         source.flags.writeable = False  # passes read it; a slip that writes to it fails loudly
         fields = Fields(source, mask, self.history, dt, self.scale)
         ctx = Context(fields, t, dt, source)
-        img = frame.copy()
+        img = source  # read-only: a pass that draws in place asks ctx.writable(img) for its own copy
         for p in self.passes:
             if not p.additive:
                 img = ctx.flush(img)
             img = p.render(img, ctx)
         img = ctx.flush(img)
         self.history.update(fields)
-        if img is frame or img.base is frame:
-            img = img.copy()
+        if img is source or np.shares_memory(img, frame):
+            img = img.copy()  # "none", or a pass that returned its input: the caller gets a new array
         self.last_ms = (time.perf_counter() - start) * 1e3
         return img
 

@@ -2,8 +2,9 @@
 table (like an OBS filter's properties), `setup()` for derived constants, `render(img, ctx)`
 that returns the new frame, and, if it simulates something, `reset()`.
 
-Passes read the shared fields in `ctx.fields` and never recompute them. `img` is the renderer's
-own working buffer (never the caller's frame), so a pass may return it modified in place.
+Passes read the shared fields in `ctx.fields` and never recompute them. `img` may be the caller's
+frame (as a read-only view): a pass returns a new image, or draws in place on
+`ctx.writable(img)`.
 """
 from __future__ import annotations
 
@@ -37,6 +38,10 @@ class Context:
         """Queue a grid light layer to be added to the frame. Additive passes queue their glows here
         and the renderer upsamples the sum once (adding commutes, so the order does not matter)."""
         self.light = layer.copy() if self.light is None else cv2.add(self.light, layer)
+
+    def writable(self, img: np.ndarray) -> np.ndarray:
+        """img itself if a pass may draw into it, else a copy (the caller's frame is read-only)."""
+        return img if img.flags.writeable else img.copy()
 
     def flush(self, img: np.ndarray) -> np.ndarray:
         """Add the pending light to img (one upsample for all queued layers)."""

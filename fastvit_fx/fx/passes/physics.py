@@ -77,7 +77,7 @@ class BouncePass(SimPass):
 
     def render(self, img: np.ndarray, ctx: Context) -> np.ndarray:
         self.sim.step(ctx.fields, ctx.dt, ctx.t)
-        return self.sim.draw(img)
+        return self.sim.draw(ctx.writable(img))
 
 
 @register
