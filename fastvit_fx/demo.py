@@ -116,15 +116,17 @@ class DemoScene:
     def pose(self, t: float) -> dict[str, float]:
         """Where the person is at time t: centre x, feet y, scale, lean (degrees), arm swing."""
         w, h = self.width, self.height
-        walk_period, depth_period = 11.0, 17.0
-        x = w / 2 + 0.24 * w * math.sin(2 * math.pi * t / walk_period)
-        speed = 0.24 * w * 2 * math.pi / walk_period * math.cos(2 * math.pi * t / walk_period)  # px/s
-        moving = min(abs(speed) / (0.24 * w * 2 * math.pi / walk_period), 1.0)
+        # slow enough (about 90 px/s at 1280 wide) that a mask a few frames old still fits on a slow machine
+        walk_period, depth_period, reach = 16.0, 19.0, 0.18 * w
+        x = w / 2 + reach * math.sin(2 * math.pi * t / walk_period)
+        top_speed = reach * 2 * math.pi / walk_period
+        speed = top_speed * math.cos(2 * math.pi * t / walk_period)  # px/s
+        moving = min(abs(speed) / top_speed, 1.0)
         steps = 1.6 * t * 2 * math.pi  # 1.6 steps a second
         depth = 0.5 + 0.5 * math.sin(2 * math.pi * t / depth_period)
         scale = self._base_scale * (0.88 + 0.24 * depth) * (1 + 0.008 * math.sin(2 * math.pi * t / 4.0))
         feet_y = h * (0.90 + 0.07 * depth) - 9 * moving * abs(math.sin(steps))
-        lean = 2.2 * math.sin(2 * math.pi * t / 3.7) + 2.5 * speed / (0.24 * w * 2 * math.pi / walk_period)
+        lean = 2.2 * math.sin(2 * math.pi * t / 3.7) + 2.5 * speed / top_speed
         arms = (0.35 + 0.65 * moving) * math.sin(steps) + 0.25 * math.sin(2 * math.pi * t / 2.3)
         return {"x": x, "feet_y": feet_y, "scale": scale, "lean": lean, "arms": arms}
 
