@@ -345,6 +345,10 @@ def test_app_command_errors_are_one_line(qapp, tmp_path, capsys):
     args = ["--settings", str(tmp_path / "s.ini")]
     assert main(["--source", str(tmp_path / "nope.mp4"), *args]) == 2
     assert "nope.mp4: no such file" in capsys.readouterr().err
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"not a video" * 50)
+    assert main(["--source", str(bad), *args]) == 2
+    assert "bad.mp4: not a readable video" in capsys.readouterr().err
     assert main(["--source", "demo", "--effect", "sparkles", *args]) == 2
     assert "sparkles" in capsys.readouterr().err
     assert main(["--source", "demo", "--weights", str(tmp_path / "w.safetensors"), *args]) == 2

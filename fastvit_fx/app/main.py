@@ -43,7 +43,7 @@ def run_app(options) -> int:
     weights, size, device, settings)."""
     from PyQt6.QtWidgets import QApplication
 
-    from ..capture import open_source
+    from ..capture import VideoFileSource, VideoReader, open_source
     from ..resources import default_weights
     from .settings import APPLICATION, ORGANIZATION, AppSettings
     from .window import MainWindow
@@ -61,6 +61,8 @@ def run_app(options) -> int:
 
     if options.source:
         source = open_source(options.source)  # a missing file is a one-line error before any window
+        if isinstance(source, VideoFileSource):
+            VideoReader(source.path).close()  # ... and so is one that is not a readable video
     else:
         camera = options.camera if options.camera is not None else settings.camera
         source = open_source(int(camera))
