@@ -184,6 +184,13 @@ def test_int8_quantisation(onnx_dir, onnx_path, person_frame):
     assert meta["precision"].startswith("int8") and meta["calibration_frames"] == "4"
     assert meta["weights_sha256"] == weights_digest(onnx_dir / "tiny.safetensors")
     assert out.stat().st_size < 0.5 * onnx_path.stat().st_size  # int8 weights
+    import onnx
+
+    convs = [n for n in onnx.load(str(out)).graph.node if n.op_type in ("Conv", "QLinearConv")]
+    assert convs[0].op_type == "Conv" and convs[-1].op_type == "Conv"  # image and classifier convs stay fp32
+    assert sum(n.op_type == "QLinearConv" for n in convs) > 20
+    depthwise = [n for n in convs if any(a.name == "group" and a.i > 1 for a in n.attribute)]
+    assert depthwise and all(n.op_type == "Conv" for n in depthwise)
     q = create_backend("onnx-int8", onnx_dir / "tiny.safetensors", 128)
     assert q.name == "onnx-int8-cpu" and q.path == out
     x = inputs[0]

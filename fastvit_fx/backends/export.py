@@ -26,7 +26,7 @@ import numpy as np
 from .base import BackendError
 
 # Bumped whenever the exported graph or its metadata change, so old cached files are not reused.
-EXPORT_VERSION = 2
+EXPORT_VERSION = 3
 INPUT_NAME = "input"
 OUTPUT_NAME = "prob"
 META_PREFIX = "fastvit_fx."
@@ -306,17 +306,34 @@ def read_calibration_images(folder: str | Path, limit: int = 64) -> list[np.ndar
     return images
 
 
+def cpu_has_vnni() -> bool:
+    """True where the CPU has AVX-512 VNNI or AVX-VNNI (read from /proc/cpuinfo; False if unknown)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return bool(flags & {"avx512_vnni", "avx_vnni"})
+    except OSError:
+        pass
+    return False
+
+
 def quantize_onnx_int8(fp32_path: str | Path, out: str | Path, inputs: list[np.ndarray],
-                       reduce_range: bool = True) -> Path:
+                       reduce_range: bool | None = None) -> Path:
     """Static int8 quantisation (QOperator, per-channel weights) of the dense convolutions.
 
     Depthwise convolutions, GELU, resizes and adds stay fp32: ONNX Runtime's int8 depthwise
     kernels and the extra quantise/dequantise pairs around them cost more than they save (a fully
     quantised graph was slower than fp32 here), while the dense 1x1/3x3 convolutions, most of the
-    compute, get faster: the whole network takes about 0.8x the fp32 time on a 2-core x86 CPU.
-    Activation ranges come from `inputs` (see calibration_inputs). reduce_range: 7-bit weights, which
-    keeps u8 x s8 products from saturating on x86 CPUs without VNNI (ONNX Runtime's advice for
-    per-channel models); it cost < 0.001 val mIoU here.
+    compute, get faster: the whole network takes about 0.65x the fp32 time on a 2-core x86 CPU.
+    The first convolution (on the image) and the last (the classifier) also stay fp32: they cost
+    little and are where quantisation error hurts most. Activation ranges come from `inputs` (see
+    calibration_inputs).
+
+    reduce_range: 7-bit weights, which keep u8 x s8 products from saturating on x86 CPUs without
+    VNNI (ONNX Runtime's advice for per-channel models). None (default): only where this machine's
+    CPU lacks VNNI, since the int8 model is made on the machine that runs it.
     """
     import onnx
     from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType, \
@@ -324,11 +341,15 @@ def quantize_onnx_int8(fp32_path: str | Path, out: str | Path, inputs: list[np.n
 
     if not inputs:
         raise BackendError("int8 quantisation needs at least one calibration frame")
+    if reduce_range is None:
+        reduce_range = not cpu_has_vnni()
     fp32_path, out = Path(fp32_path), Path(out)
     proto = onnx.load(str(fp32_path))
     meta = onnx_metadata(proto)
-    depthwise = [n.name for n in proto.graph.node if n.op_type == "Conv"
-                 and any(a.name == "group" and a.i > 1 for a in n.attribute)]
+    convs = [n for n in proto.graph.node if n.op_type == "Conv"]  # ONNX nodes are in topological order
+    keep_fp32 = {n.name for n in convs if any(a.name == "group" and a.i > 1 for a in n.attribute)}
+    if convs:
+        keep_fp32 |= {convs[0].name, convs[-1].name}
 
     class _Reader(CalibrationDataReader):
         def __init__(self) -> None:
@@ -342,8 +363,8 @@ def quantize_onnx_int8(fp32_path: str | Path, out: str | Path, inputs: list[np.n
         quantize_static(
             str(fp32_path), str(tmp), _Reader(), quant_format=QuantFormat.QOperator, per_channel=True,
             activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, op_types_to_quantize=["Conv"],
-            nodes_to_exclude=depthwise, calibrate_method=CalibrationMethod.MinMax, reduce_range=reduce_range,
-            extra_options={"CalibTensorRangeSymmetric": False},
+            nodes_to_exclude=sorted(keep_fp32), calibrate_method=CalibrationMethod.MinMax,
+            reduce_range=reduce_range, extra_options={"CalibTensorRangeSymmetric": False},
         )
         qproto = onnx.load(str(tmp))
         meta = {**meta, "precision": "int8 (dense convs, static, per-channel"
