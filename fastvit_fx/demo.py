@@ -69,7 +69,9 @@ class DemoScene:
         person, alpha, room, self.from_files = load_assets()
         alpha = cv2.GaussianBlur(alpha, (0, 0), 0.8)  # a hand-drawn mask's hard edge looks like a sticker
         # the room, filling the frame (cropped to its aspect), a little soft like a real lens's background
-        self.background = _cover(room, self.width, self.height)
+        # a little closer and lower than the photo, so the ceiling lamp stays above the person's head
+        self.background = _cover(room, self.width, self.height, zoom=1.2, anchor_y=1.0) if self.from_files \
+            else _cover(room, self.width, self.height)
         sigma = max(self.width / 1280.0, 0.5)
         self.background = cv2.GaussianBlur(self.background, (0, 0), sigma)
         # the person, scaled once so that at depth 0.5 they stand about 3/4 of the frame tall
@@ -204,11 +206,12 @@ class DemoScene:
         return self.render(t, with_mask=True)[1]
 
 
-def _cover(image: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Scale and centre-crop `image` to exactly width x height (like CSS background-size: cover)."""
+def _cover(image: np.ndarray, width: int, height: int, zoom: float = 1.0, anchor_y: float = 0.5) -> np.ndarray:
+    """Scale and crop `image` to exactly width x height (like CSS background-size: cover), `zoom` times
+    closer; anchor_y picks which part of the height is kept (0 top, 0.5 centre, 1 bottom)."""
     h, w = image.shape[:2]
-    s = max(width / w, height / h)
+    s = max(width / w, height / h) * max(zoom, 1.0)
     nw, nh = max(width, round(w * s)), max(height, round(h * s))
     big = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_CUBIC if s > 1 else cv2.INTER_AREA)
-    x0, y0 = (nw - width) // 2, (nh - height) // 2
+    x0, y0 = (nw - width) // 2, int(round((nh - height) * min(max(anchor_y, 0.0), 1.0)))
     return np.ascontiguousarray(big[y0:y0 + height, x0:x0 + width])
