@@ -212,6 +212,9 @@ def main(argv=None) -> int:
         from fastvit_fx.backends.torch_backend import TorchBackend
         from fastvit_fx.model import load_model
 
+        import torch
+
+        torch.set_num_threads(1)  # accuracy does not depend on it, and OpenMP threads crawl on a busy machine
         ref = Segmenter.from_backend(TorchBackend(load_model(weights), device="cpu"), config, size=size)
         report["val_miou"] = {}
         for wide in (False, True):
