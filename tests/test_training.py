@@ -80,6 +80,18 @@ def test_resume_continues_from_saved_step(trained):
     assert [int(r["epoch"]) for r in rows] == [1, 2, 3, 4, 5]
 
 
+def test_init_from_shipped_weights_when_no_checkpoint(trained, tmp_path):
+    cfg, result, root, out = trained
+    fresh = TrainConfig(**{**cfg.__dict__, "out": str(tmp_path / "new"), "epochs": 1,
+                           "init": str(out / "export.safetensors"), "export": None})
+    messages = []
+    train(fresh, log=messages.append)
+    assert any("initialised from" in m for m in messages)
+    first_loss = float(list(csv.DictReader(open(tmp_path / "new" / "log.csv")))[0]["train_loss"])
+    scratch_first = float(list(csv.DictReader(open(out / "log.csv")))[0]["train_loss"])
+    assert first_loss < scratch_first  # it starts where the shipped model left off, not from scratch
+
+
 def test_lr_schedule_warms_up_then_decays_by_steps_or_time():
     assert lr_factor(0, 100, 10, 0, None) == pytest.approx(0.1)
     assert lr_factor(10, 100, 10, 0, None) == pytest.approx(1.0)

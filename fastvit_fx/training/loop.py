@@ -41,6 +41,7 @@ class TrainConfig:
     limit: int | None = None  # use only the first N train items (tests, smoke runs)
     val_limit: int | None = None
     export: str | None = None  # also write the best weights here (fp16)
+    init: str | None = None  # start from these weights when there is no checkpoint to resume (a new machine)
 
 
 def _dist_info() -> tuple[int, int, int]:
@@ -119,6 +120,14 @@ def train(cfg: TrainConfig, log=print) -> dict:
         opt.load_state_dict(ckpt["opt"])
         step, start_epoch, best = ckpt["step"], ckpt["epoch"], ckpt["best"]
         log(f"resumed from {ckpt_path} at epoch {start_epoch}, step {step}, best {best:.4f}")
+    elif cfg.init:
+        from ..model import load_weights
+
+        init_cfg, tensors = load_weights(cfg.init)
+        if (init_cfg.arch, init_cfg.head_width) != (cfg.arch, cfg.head_width):
+            raise ValueError(f"{cfg.init}: is {init_cfg.arch}/{init_cfg.head_width}, not {cfg.arch}/{cfg.head_width}")
+        model.load_state_dict({k: v.float() for k, v in tensors.items()})
+        log(f"initialised from {cfg.init} (optimizer and schedule start fresh)")
     ddp_model = model
     if world > 1:
         ddp_model = torch.nn.parallel.DistributedDataParallel(model, device_ids=[local] if device.type == "cuda" else None)
