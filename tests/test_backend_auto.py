@@ -8,7 +8,9 @@ import sys
 import pytest
 
 from fastvit_fx import backends
-from fastvit_fx.backends import BackendError, auto_candidates, create_backend
+from fastvit_fx.backends import CPU_DEFAULT, BackendError, auto_candidates, create_backend
+
+CPU = [CPU_DEFAULT, "onnx"] if CPU_DEFAULT != "onnx" else ["onnx"]  # the ONNX Runtime choices, best first
 
 
 def have(*modules):
@@ -19,7 +21,7 @@ ALL = have("coremltools", "onnx", "onnxruntime")
 
 
 def test_macos_prefers_coreml_then_cpu_runtimes():
-    assert auto_candidates(platform="darwin", accelerator=None, have=ALL) == ["coreml", "onnx-int8", "onnx", "torch"]
+    assert auto_candidates(platform="darwin", accelerator=None, have=ALL) == ["coreml", *CPU, "torch"]
 
 
 def test_apple_silicon_without_coremltools_uses_mps_torch():
@@ -27,7 +29,7 @@ def test_apple_silicon_without_coremltools_uses_mps_torch():
 
 
 def test_macos_with_coreml_and_mps_keeps_torch_as_fallback():
-    assert auto_candidates(platform="darwin", accelerator="mps", have=ALL) == ["coreml", "torch", "onnx-int8", "onnx"]
+    assert auto_candidates(platform="darwin", accelerator="mps", have=ALL) == ["coreml", "torch", *CPU]
 
 
 def test_cuda_machine_uses_torch():
@@ -35,8 +37,8 @@ def test_cuda_machine_uses_torch():
 
 
 def test_cpu_only_linux_prefers_onnx_runtime():
-    assert auto_candidates(platform="linux", accelerator=None, have=ALL) == ["onnx-int8", "onnx", "torch"]
-    assert auto_candidates(platform="win32", accelerator=None, have=ALL) == ["onnx-int8", "onnx", "torch"]
+    assert auto_candidates(platform="linux", accelerator=None, have=ALL) == [*CPU, "torch"]
+    assert auto_candidates(platform="win32", accelerator=None, have=ALL) == [*CPU, "torch"]
 
 
 def test_cpu_only_without_onnx_uses_torch():
@@ -47,7 +49,7 @@ def test_explicit_devices():
     assert auto_candidates("cuda", platform="linux", accelerator="cuda", have=ALL) == ["torch"]
     assert auto_candidates("mps", platform="darwin", accelerator="mps", have=ALL) == ["torch"]
     # an explicit CPU: the fastest CPU runtime, not Core ML (which would use the GPU/ANE)
-    assert auto_candidates("cpu", platform="darwin", accelerator="mps", have=ALL) == ["onnx-int8", "onnx", "torch"]
+    assert auto_candidates("cpu", platform="darwin", accelerator="mps", have=ALL) == [*CPU, "torch"]
 
 
 def test_unknown_backend_name(weights_file):
@@ -91,7 +93,7 @@ def test_auto_on_this_machine_is_a_cpu_runtime(workspace, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
     monkeypatch.setattr(backends, "_torch_accelerator", lambda: None)
     backend = create_backend("auto", weights, 64)
-    assert backend.name == "onnx-int8-cpu"  # quantised on first use (built-in calibration frames)
+    assert backend.name == {"onnx": "onnx-cpu", "onnx-int8": "onnx-int8-cpu"}[CPU_DEFAULT]
     assert {"onnx", "onnx-int8"} <= set(backends.available_backends())
 
 
