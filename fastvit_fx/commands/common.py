@@ -10,7 +10,9 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--weights", default=None, help="weights file (default: the one shipped in models/)")
-    parser.add_argument("--backend", default="auto", choices=("auto", "torch", "coreml", "onnx", "onnx-int8"))
+    from ..backends import BACKENDS
+
+    parser.add_argument("--backend", default="auto", choices=BACKENDS)
     parser.add_argument("--size", type=int, default=None, help="network input size, longest side (default: the model's)")
     parser.add_argument("--device", default=None, help="torch device, e.g. cpu, cuda, mps (default: best available)")
 
