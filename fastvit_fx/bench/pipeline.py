@@ -13,8 +13,10 @@ import time
 from pathlib import Path
 
 
-def _segmenter(weights=None, size=None):
-    """(segmenter, what model it is)."""
+def _segmenter(weights=None, size=None, given=None):
+    """(segmenter, what model it is); a segmenter the caller already has is used as it is."""
+    if given is not None:
+        return given, "given"
     from ..model import WeightsError
     from ..segment import Segmenter
 
@@ -45,10 +47,7 @@ def bench_pipeline(seconds: float = 4.0, presets=None, record: bool = True, size
     library = load_presets()
     chosen = [library.get(p) if isinstance(p, str) else p for p in presets] if presets else list(library.presets)
     images, _ = demo_frames(int(fps), size[0], size[1], fps=fps)
-    if segmenter is None:
-        segmenter, model = _segmenter(weights)
-    else:
-        model = "given"
+    segmenter, model = _segmenter(weights, given=segmenter)
     rows = []
     with tempfile.TemporaryDirectory(prefix="fastvit-fx-bench-") as tmp:
         for preset in chosen:
@@ -103,10 +102,7 @@ def bench_render(seconds: float = 3.0, presets=("blur-bg",), size: tuple[int, in
 
     library = load_presets()
     images, _ = demo_frames(int(round(seconds * fps)), size[0], size[1], fps=fps)
-    if segmenter is None:
-        segmenter, model = _segmenter(weights)
-    else:
-        model = "given"
+    segmenter, model = _segmenter(weights, given=segmenter)
     rows = []
     with tempfile.TemporaryDirectory(prefix="fastvit-fx-bench-") as tmp:
         clip = Path(tmp) / "input.mp4"
