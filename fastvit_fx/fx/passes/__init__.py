@@ -47,9 +47,9 @@ class Context:
         """Add the pending light to img (one upsample for all queued layers)."""
         if self.light is None:
             return img
-        light = cv2.convertScaleAbs(self.light, alpha=255.0)
+        glow = cv2.convertScaleAbs(self.light, alpha=255.0)
         self.light = None
-        return cv2.add(img, self.fields.upsample(light))
+        return cv2.add(img, self.fields.upsample(glow))
 
 
 class Pass:
