@@ -13,7 +13,7 @@ import torch
 
 from fastvit_fx import Segmenter
 from fastvit_fx.metrics import boundary_f, iou
-from fastvit_fx.training.augment import make_sample
+from fastvit_fx.training.augment import make_sample, whole_photo
 from fastvit_fx.training.data import read_manifest
 from fastvit_fx.training.evaluate import evaluate
 from fastvit_fx.training.loop import TrainConfig, lr_factor, train
@@ -158,6 +158,20 @@ def test_augmented_samples_are_square_and_labelled():
     # framings vary: some samples have the person small, some large
     assert min(fractions) < 0.1 and max(fractions) > 0.3
     del rng
+
+
+def test_whole_photo_keeps_a_tall_frame_standing_and_pads_the_right_like_the_segmenter():
+    img = np.full((150, 100, 3), 60, np.uint8)
+    mask = np.zeros((150, 100), np.uint8)
+    mask[5:150, 30:70] = 255  # a standing person filling the photo's height
+    pad = (104, 116, 124)
+    for seed in range(10):
+        frame, label = whole_photo(np.random.default_rng(seed), img, mask, 96, pad)
+        assert frame.shape == (96, 96, 3) and label.shape == (96, 96)
+        rows = np.nonzero((label > 127).any(axis=1))[0]
+        assert rows.max() - rows.min() > 80  # not cropped down to a part of the person
+        width = int(round(96 * 100 / 150 / 0.8)) + 1  # widest the (cropped, scaled) photo can get
+        assert (frame[:, width:] == pad).all() and not label[:, width:].any()
 
 
 def test_train_script_rejects_folder_without_manifest(tmp_path, capsys):

@@ -13,9 +13,12 @@ import numpy as np
 
 # mode -> (probability, person height as a fraction of the frame height)
 FRAMINGS = {
-    "native": 0.25,  # the photo itself, randomly cropped: keeps the real context and edges
-    "close": 0.25,  # head and shoulders filling the frame, cut at the bottom like a webcam
-    "desk": 0.2,  # upper body, some room around
+    "native": 0.15,  # the photo itself, randomly cropped: keeps the real context and edges
+    # the whole photo at its own aspect, letterboxed like the Segmenter does it: a standing person
+    # filling a tall frame's height, which no square crop ever shows
+    "whole": 0.2,
+    "close": 0.2,  # head and shoulders filling the frame, cut at the bottom like a webcam
+    "desk": 0.15,  # upper body, some room around
     "small": 0.3,  # full body small in a wide frame, anywhere
 }
 
@@ -54,7 +57,7 @@ def paste_person(canvas: np.ndarray, label: np.ndarray, img: np.ndarray, mask: n
     x0, y0, x1, y1 = box
     H, W = canvas.shape[:2]
     touches_bottom = y1 >= mask.shape[0] - 2  # portraits are cut at the chest: keep that edge at the frame's bottom
-    lo, hi = {"close": (0.75, 1.5), "desk": (0.45, 0.85), "small": (0.12, 0.55)}[mode]
+    lo, hi = {"close": (0.75, 1.5), "desk": (0.45, 0.85), "small": (0.08, 0.6)}[mode]
     scale = rng.uniform(lo, hi) * H / (y1 - y0)
     nh, nw = max(2, int((y1 - y0) * scale)), max(2, int((x1 - x0) * scale))
     if nw > 2 * W:  # very wide subjects: cap so something of them stays in frame
@@ -134,6 +137,20 @@ def letterbox_into(img: np.ndarray, label: np.ndarray, out_h: int, out_w: int,
     return canvas, lab
 
 
+def whole_photo(rng: np.random.Generator, img: np.ndarray, mask: np.ndarray, out_size: int,
+                pad_value: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The photo at its own aspect (a mild crop at most), through the camera's faults, letterboxed."""
+    h, w = img.shape[:2]
+    s = rng.uniform(0.8, 1.0)
+    ch, cw = max(8, int(h * s)), max(8, int(w * s))
+    y0, x0 = int(rng.integers(0, h - ch + 1)), int(rng.integers(0, w - cw + 1))
+    frame, label = img[y0:y0 + ch, x0:x0 + cw], mask[y0:y0 + ch, x0:x0 + cw]
+    if rng.random() < 0.5:
+        frame, label = frame[:, ::-1], label[:, ::-1]
+    frame = camera_faults(np.ascontiguousarray(frame), rng)
+    return letterbox_into(frame, np.ascontiguousarray(label), out_size, out_size, pad_value)
+
+
 def make_sample(rng: np.random.Generator, img: np.ndarray, mask: np.ndarray,
                 backgrounds: list[np.ndarray], others: list[tuple[np.ndarray, np.ndarray]],
                 out_size: int, pad_value: tuple[int, int, int] = (104, 116, 124),
@@ -152,6 +169,8 @@ def make_sample(rng: np.random.Generator, img: np.ndarray, mask: np.ndarray,
         out_h = int(out_size / (16 / 9 if rng.random() < 0.7 else 4 / 3))
     modes, probs = zip(*FRAMINGS.items())
     mode = str(rng.choice(modes, p=np.array(probs) / sum(probs)))
+    if mode == "whole":
+        return whole_photo(rng, img, mask, out_size, pad_value)
     if mode == "native":
         frame, label = random_crop_to(img, out_h, out_w, rng, mask=mask, min_scale=0.5)
     else:
