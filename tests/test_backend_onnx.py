@@ -11,7 +11,8 @@ pytest.importorskip("onnxruntime")
 
 from fastvit_fx.backends import BackendError, create_backend  # noqa: E402
 from fastvit_fx.backends.export import (  # noqa: E402
-    calibration_inputs, export_name, export_onnx, onnx_metadata, quantize_onnx_int8, weights_digest,
+    calibration_inputs, export_name, export_onnx, onnx_metadata, quantize_onnx_int8, shipped_calibration_dir,
+    weights_digest,
 )
 from fastvit_fx.backends.onnx_backend import OnnxBackend  # noqa: E402
 
@@ -161,14 +162,15 @@ def test_create_backend_exports_once_into_cache_and_ignores_stale(tmp_path, onnx
 
 def test_int8_is_quantised_once_on_first_use(tmp_path, onnx_dir, onnx_path):
     """With no int8 export around, onnx-int8 quantises the fp32 export (calibrated on the built-in
-    demo scene) into the user cache, and reuses it next time."""
+    frames shipped in models/calibration) into the user cache, and reuses it next time."""
     from fastvit_fx.resources import user_cache_dir
 
     weights = shutil.copy(onnx_dir / "tiny.safetensors", tmp_path / "tiny.safetensors")
     shutil.copy(onnx_path, tmp_path / "tiny.onnx")  # the current fp32 export: only quantisation is left
     first = create_backend("onnx-int8", weights, 128)
     assert first.name == "onnx-int8-cpu" and user_cache_dir() in first.path.parents
-    assert onnx_metadata(first.path)["calibration_frames"] == "32"
+    shipped = len(list(shipped_calibration_dir().glob("*.jpg")))
+    assert shipped >= 16 and onnx_metadata(first.path)["calibration_frames"] == str(shipped)
     stamp = first.path.stat().st_mtime_ns
     again = create_backend("onnx-int8", weights, 128)
     assert again.path == first.path and again.path.stat().st_mtime_ns == stamp

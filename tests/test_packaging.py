@@ -31,3 +31,15 @@ def test_data_folders_are_found(monkeypatch):
     assert resources.models_dir().name in ("models", "_models")
     monkeypatch.setenv("FASTVIT_FX_MODELS", "/somewhere/else")
     assert resources.models_dir() == Path("/somewhere/else")
+
+
+def test_package_data_patterns_cover_every_shipped_model_file():
+    """A file in models/ that no package-data pattern matches would be missing from a wheel."""
+    from fnmatch import fnmatch
+
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    model_patterns = patterns["fastvit_fx._models"]
+    tracked = [p.relative_to(ROOT / "models").as_posix() for p in (ROOT / "models").rglob("*")
+               if p.is_file() and not p.name.endswith((".onnx", ".mlpackage")) and "mlpackage" not in str(p)]
+    uncovered = [f for f in tracked if not any(fnmatch(f, pat) for pat in model_patterns)]
+    assert not uncovered, f"add to package-data for fastvit_fx._models in pyproject.toml: {uncovered}"

@@ -13,7 +13,7 @@ import torch
 
 from fastvit_fx import Segmenter
 from fastvit_fx.metrics import boundary_f, iou
-from fastvit_fx.training.augment import make_sample, whole_photo
+from fastvit_fx.training.augment import make_sample, paste_person, whole_photo
 from fastvit_fx.training.data import read_manifest
 from fastvit_fx.training.evaluate import evaluate
 from fastvit_fx.training.loop import TrainConfig, lr_factor, train
@@ -172,6 +172,19 @@ def test_whole_photo_keeps_a_tall_frame_standing_and_pads_the_right_like_the_seg
         assert rows.max() - rows.min() > 80  # not cropped down to a part of the person
         width = int(round(96 * 100 / 150 / 0.8)) + 1  # widest the (cropped, scaled) photo can get
         assert (frame[:, width:] == pad).all() and not label[:, width:].any()
+
+
+def test_close_framing_of_a_standing_person_shows_the_upper_body_cut_by_the_frame():
+    img = np.full((200, 60, 3), 80, np.uint8)
+    mask = np.zeros((200, 60), np.uint8)
+    mask[10:190, 15:45] = 255  # head at the top, feet well above the photo's bottom: full body
+    for seed in range(10):
+        canvas = np.zeros((90, 160, 3), np.uint8)
+        label = np.zeros((90, 160), np.uint8)
+        paste_person(canvas, label, img, mask, "close", np.random.default_rng(seed))
+        rows = np.nonzero((label > 127).any(axis=1))[0]
+        assert rows.min() <= 0.2 * 90  # the head is near the top...
+        assert rows.max() == 89  # ...and the frame cuts the body at the bottom
 
 
 def test_train_script_rejects_folder_without_manifest(tmp_path, capsys):

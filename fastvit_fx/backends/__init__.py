@@ -130,7 +130,7 @@ def _onnx_model(weights: Path, kind: str, size: int) -> Path:
         from .export import builtin_calibration_frames, calibration_inputs, quantize_onnx_int8
 
         fp32 = _onnx_model(weights, "onnx", size)
-        log.warning("quantising %s to int8 once (calibrated on the built-in demo scene), into %s",
+        log.warning("quantising %s to int8 once (calibrated on the shipped webcam-like frames), into %s",
                     weights.name, target)
         config, _ = load_weights(weights)
         inputs = calibration_inputs(builtin_calibration_frames(), config, size, frame_hw=None)

@@ -254,11 +254,23 @@ def calibration_inputs(images: Iterable[np.ndarray], config, size: int,
     return out
 
 
+def shipped_calibration_dir() -> Path:
+    """models/calibration: 24 webcam-like frames (people at close, desk and small framings in rooms
+    and streets, redistributable sources only), made by scripts/make_calibration_set.py."""
+    from ..resources import models_dir
+
+    return models_dir() / "calibration"
+
+
 def builtin_calibration_frames(count: int = 32, seed: int = 0) -> list[np.ndarray]:
-    """Calibration frames with no data at hand: the built-in demo scene (a real person photo in a
-    room, see fastvit_fx/demo.py) at many poses, each with a random exposure, contrast, colour
-    cast, noise level and mirror, so activation ranges cover more than one lighting."""
+    """Calibration frames with no data at hand: the shipped set (see shipped_calibration_dir), up to
+    `count` of them; where it is missing, the built-in demo scene (fastvit_fx/demo.py) at many
+    poses, each with a random exposure, contrast, colour cast, noise level and mirror."""
     import cv2
+
+    shipped = shipped_calibration_dir()
+    if shipped.is_dir() and any(shipped.glob("*.jpg")):
+        return read_calibration_images(shipped, limit=count)
 
     try:
         from ..demo import DemoScene

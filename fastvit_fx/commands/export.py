@@ -2,7 +2,7 @@
 
   fastvit-fx export onnx                       models/fastvit_t8_person.onnx (dynamic H, W)
   fastvit-fx export onnx --int8                also models/fastvit_t8_person.int8.onnx
-                                               (calibrated on the demo scene, or --calib DIR)
+                                               (calibrated on the shipped frames, or --calib DIR)
   fastvit-fx export coreml                     models/fastvit_t8_person-256x160.mlpackage (fp16)
 
 The backends pick these files up when they match the weights (same SHA-256); otherwise they
@@ -30,7 +30,7 @@ def add_arguments(parser) -> None:
                         help="onnx --int8: folder of camera-like images (people in scenes) for calibration "
                              "(default: frames of the built-in demo scene)")
     parser.add_argument("--calib-count", type=int, default=64,
-                        help="calibration images to use from --calib (default 64; the demo scene gives half as many)")
+                        help="calibration images to use (default 64; the shipped set has 24)")
     parser.add_argument("--opset", type=int, default=None, help="onnx opset (default 20)")
 
 
@@ -66,8 +66,8 @@ def run(args) -> int:
                 images = read_calibration_images(args.calib, limit=args.calib_count)
                 where = f"{len(images)} images from {args.calib}"
             else:
-                images = builtin_calibration_frames(args.calib_count // 2 or 1)
-                where = f"{len(images)} frames of the built-in demo scene"
+                images = builtin_calibration_frames(args.calib_count)
+                where = f"{len(images)} built-in webcam-like frames"
         out = Path(args.out) if args.out else weights.parent / export_name(weights, "onnx", size)
         _check_writable(out, UserError)
         export_onnx(weights, out, size=size, **({"opset": args.opset} if args.opset else {}))

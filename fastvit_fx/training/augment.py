@@ -58,6 +58,10 @@ def paste_person(canvas: np.ndarray, label: np.ndarray, img: np.ndarray, mask: n
     H, W = canvas.shape[:2]
     touches_bottom = y1 >= mask.shape[0] - 2  # portraits are cut at the chest: keep that edge at the frame's bottom
     lo, hi = {"close": (0.75, 1.5), "desk": (0.45, 0.85), "small": (0.08, 0.6)}[mode]
+    # a standing person seen up close is a head and torso cut at the waist or thighs, not a pair of legs
+    upper_body = mode == "close" and not touches_bottom
+    if upper_body:
+        lo, hi = 1.6, 3.0
     scale = rng.uniform(lo, hi) * H / (y1 - y0)
     nh, nw = max(2, int((y1 - y0) * scale)), max(2, int((x1 - x0) * scale))
     if nw > 2 * W:  # very wide subjects: cap so something of them stays in frame
@@ -67,7 +71,9 @@ def paste_person(canvas: np.ndarray, label: np.ndarray, img: np.ndarray, mask: n
     alpha = cv2.resize(mask[y0:y1, x0:x1], (nw, nh), interpolation=cv2.INTER_LINEAR)
     # top-left corner on the canvas
     px = int(rng.integers(-nw // 4, max(-nw // 4 + 1, W - 3 * nw // 4)))
-    if touches_bottom or mode == "close":
+    if upper_body:
+        py = int(rng.uniform(-0.03, 0.15) * H)
+    elif touches_bottom or mode == "close":
         py = H - nh + int(rng.integers(0, max(1, nh // 6)))
     else:
         py = int(rng.integers(-nh // 8, max(-nh // 8 + 1, H - nh + nh // 8)))
