@@ -11,7 +11,7 @@ import numpy as np
 from .backends import Backend, create_backend
 from .model import WeightsError, load_weights
 from .preprocess import Letterbox, crop_valid, letterbox_shape, to_network_input
-from .refine import TemporalSmoother, guided_upsample
+from .refine import TemporalSmoother, apply_size, guided_upsample
 from .resources import default_weights
 
 
@@ -70,13 +70,20 @@ class Segmenter:
         if self.smoother:
             self.smoother.reset()
 
-    def probabilities(self, frame_bgr: np.ndarray) -> tuple[np.ndarray, Letterbox]:
-        """The network's stride-4 probability map, padding cut off."""
-        if frame_bgr.ndim != 3 or frame_bgr.shape[2] != 3 or frame_bgr.dtype != np.uint8:
-            raise ValueError(f"expected an HxWx3 uint8 BGR frame, got {frame_bgr.shape} {frame_bgr.dtype}")
+    def probabilities(self, frame_bgr: np.ndarray,
+                      downscaled: np.ndarray | None = None) -> tuple[np.ndarray, Letterbox]:
+        """The network's stride-4 probability map, padding cut off.
+
+        downscaled: the same frame already shrunk (same aspect, INTER_AREA); the letterbox is resized
+        from it instead of the full frame where it is still at least the network's input size.
+        """
+        _check_frame(frame_bgr)
         box = letterbox_shape(frame_bgr.shape[0], frame_bgr.shape[1], self.size,
                               fixed=getattr(self.backend, "input_hw", None))
-        self._buffer = to_network_input(frame_bgr, box, self.config.mean, self.config.std, self._buffer)
+        source = frame_bgr
+        if downscaled is not None and downscaled.shape[0] >= box.h and downscaled.shape[1] >= box.w:
+            source = downscaled
+        self._buffer = to_network_input(source, box, self.config.mean, self.config.std, self._buffer)
         t0 = time.perf_counter()
         prob = self.backend(self._buffer)
         self.last_ms = (time.perf_counter() - t0) * 1000
@@ -84,12 +91,21 @@ class Segmenter:
 
     def __call__(self, frame_bgr: np.ndarray) -> np.ndarray:
         with self._lock:
-            prob, _ = self.probabilities(frame_bgr)
+            _check_frame(frame_bgr)
             h, w = frame_bgr.shape[:2]
             if self.refine:
-                mask = guided_upsample(prob, frame_bgr)
+                # one area downscale serves both the letterbox and the guided filter's apply step
+                half = cv2.resize(frame_bgr, apply_size(h, w), interpolation=cv2.INTER_AREA)
+                prob, _ = self.probabilities(frame_bgr, downscaled=half)
+                mask = guided_upsample(prob, frame_bgr, frame_at_apply=half)
             else:
+                prob, _ = self.probabilities(frame_bgr)
                 mask = cv2.resize(prob, (w, h), interpolation=cv2.INTER_LINEAR)
             if self.smoother is not None:
                 mask = self.smoother(mask)
             return mask
+
+
+def _check_frame(frame_bgr: np.ndarray) -> None:
+    if frame_bgr.ndim != 3 or frame_bgr.shape[2] != 3 or frame_bgr.dtype != np.uint8:
+        raise ValueError(f"expected an HxWx3 uint8 BGR frame, got {frame_bgr.shape} {frame_bgr.dtype}")

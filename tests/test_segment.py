@@ -7,7 +7,7 @@ import pytest
 from fastvit_fx import Segmenter
 from fastvit_fx.model import WeightsError
 from fastvit_fx.preprocess import crop_valid, letterbox_shape, to_network_input
-from fastvit_fx.refine import TemporalSmoother, guided_upsample
+from fastvit_fx.refine import TemporalSmoother, apply_size, guided_upsample
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +69,20 @@ def test_guided_upsample_puts_the_edge_where_the_frame_has_it():
     assert wrong(plain) > 0.001  # bilinear upsampling alone misplaces the edge
     assert wrong(refined) < 0.5 * wrong(plain)
     assert refined.shape == (h, w) and refined.dtype == np.float32
+
+
+def test_guided_upsample_reuses_a_given_downscale_and_ignores_a_wrong_one():
+    import cv2
+
+    rng = np.random.default_rng(3)
+    frame = cv2.GaussianBlur(rng.integers(0, 255, (180, 320, 3), dtype=np.uint8), (0, 0), 2)
+    low = rng.random((12, 20)).astype(np.float32)
+    half = cv2.resize(frame, apply_size(180, 320), interpolation=cv2.INTER_AREA)
+    np.testing.assert_array_equal(guided_upsample(low, frame, frame_at_apply=half), guided_upsample(low, frame))
+    dark = np.zeros_like(half)  # a different image of the right size is used as given...
+    assert not np.array_equal(guided_upsample(low, frame, frame_at_apply=dark), guided_upsample(low, frame))
+    wrong_size = np.zeros((10, 10, 3), np.uint8)  # ...one of the wrong size is not
+    np.testing.assert_array_equal(guided_upsample(low, frame, frame_at_apply=wrong_size), guided_upsample(low, frame))
 
 
 def test_temporal_smoother_damps_flicker_but_follows_motion():

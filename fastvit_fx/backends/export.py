@@ -25,8 +25,9 @@ import numpy as np
 
 from .base import BackendError
 
-# Bumped whenever the exported graph or its metadata change, so old cached files are not reused.
-EXPORT_VERSION = 3
+# Bumped whenever the exported graph, its metadata or the int8 calibration change, so old cached
+# files are not reused (4: int8 calibrates on the shipped frames in models/calibration).
+EXPORT_VERSION = 4
 INPUT_NAME = "input"
 OUTPUT_NAME = "prob"
 META_PREFIX = "fastvit_fx."
