@@ -190,6 +190,7 @@ def test_int8_quantisation(onnx_dir, onnx_path, person_frame):
 
     convs = [n for n in onnx.load(str(out)).graph.node if n.op_type in ("Conv", "QLinearConv")]
     assert convs[0].op_type == "Conv" and convs[-1].op_type == "Conv"  # image and classifier convs stay fp32
+    assert all(n.op_type == "Conv" for n in convs if "stem" in n.name)  # and so does the whole stem
     assert sum(n.op_type == "QLinearConv" for n in convs) > 20
     depthwise = [n for n in convs if any(a.name == "group" and a.i > 1 for a in n.attribute)]
     assert depthwise and all(n.op_type == "Conv" for n in depthwise)

@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+"""Plot several training logs (scripts/train.py's log.csv) end to end, one after the other.
+
+A model trained over several sessions has one log per run (each later run starting from the
+previous best with --init). This draws them on one time axis (cumulative training minutes) with a
+line where each run starts, so the model card shows the whole history.
+
+    python scripts/plot_runs.py docs/model/train_log.csv docs/model/train_log_session2.csv \
+        --out docs/model/curves.png
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from pathlib import Path
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("logs", nargs="+", type=Path)
+    ap.add_argument("--out", type=Path, required=True)
+    args = ap.parse_args(argv)
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax1 = plt.subplots(figsize=(8, 4.2))
+    ax2 = ax1.twinx()
+    offset = 0.0
+    for i, log in enumerate(args.logs):
+        rows = list(csv.DictReader(open(log)))
+        if not rows:
+            print(f"plot_runs: {log} has no rows", file=sys.stderr)
+            return 1
+        t = [offset + float(r["minutes"]) for r in rows]
+        label = (lambda s: s) if i == 0 else (lambda s: "_" + s)  # one legend entry per series
+        ax1.plot(t, [float(r["train_loss"]) for r in rows], "C0-", label=label("train loss"))
+        for key, style in (("val_miou", "C1-"), ("val_portrait", "C2--"), ("val_fullbody", "C3--")):
+            ax2.plot(t, [float(r[key]) for r in rows], style, label=label(key))
+        if i:
+            ax1.axvline(offset, color="0.6", lw=0.8, ls=":")
+            ax1.text(offset, ax1.get_ylim()[1], f" run {i + 1}", va="top", fontsize=8, color="0.4")
+        offset = t[-1]
+    ax1.set_xlabel("training minutes (cumulative)")
+    ax1.set_ylabel("train loss", color="C0")
+    ax2.set_ylabel("val mIoU (macro over sources, and per source)")
+    fig.legend(loc="lower center", ncol=4, fontsize=8)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    fig.savefig(args.out, dpi=100)
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
