@@ -13,6 +13,7 @@ from .model import WeightsError, load_weights
 from .preprocess import Letterbox, crop_valid, letterbox_shape, to_network_input
 from .refine import TemporalSmoother, apply_size, guided_upsample
 from .resources import default_weights
+from .zoom import ZoomTracker, person_box, scale_box, zoom_region
 
 
 class Segmenter:
@@ -21,11 +22,17 @@ class Segmenter:
     Inside: letterbox to `size` (longest side, padded to a multiple of 32), run the fused network,
     upsample the stride-4 probabilities to the frame guided by its edges, and, with smooth=True
     (video), blend with the previous mask where it barely changed. Call from one thread at a time.
+
+    zoom=True: where the people found cover a small part of the frame (someone across the room in a
+    16:9 frame), segment a crop around them again, so the network sees them several times larger
+    (fastvit_fx/zoom.py). A still costs a second network pass then; video (smooth=True) tracks the
+    crop from frame to frame and looks at the whole frame only every few frames, so it costs about
+    one pass a frame, on a smaller input.
     """
 
     def __init__(self, weights: str | Path | None = None, backend: str = "auto",
                  size: int | None = None, refine: bool = True, smooth: bool = False,
-                 device: str | None = None, model=None) -> None:
+                 device: str | None = None, model=None, zoom: bool = True) -> None:
         self.weights = Path(weights) if weights is not None else default_weights()
         if model is not None:  # an in-memory network (tests, training-time evaluation)
             from .backends.torch_backend import TorchBackend
@@ -38,26 +45,29 @@ class Segmenter:
                                    "or train with scripts/train.py")
             config, _ = load_weights(self.weights)  # validates before any backend is built
             self.backend = create_backend(backend, self.weights, size or config.input_size, device)
-        self._setup(config, size, refine, smooth)
+        self._setup(config, size, refine, smooth, zoom)
 
     @classmethod
     def from_backend(cls, backend: Backend, config, size: int | None = None, refine: bool = True,
-                     smooth: bool = False) -> "Segmenter":
+                     smooth: bool = False, zoom: bool = True) -> "Segmenter":
         """Wrap an already built backend (benchmarks, exported runtimes) with the same pre/post path."""
         self = cls.__new__(cls)
         self.weights = None
         self.backend = backend
-        self._setup(config, size, refine, smooth)
+        self._setup(config, size, refine, smooth, zoom)
         return self
 
-    def _setup(self, config, size, refine, smooth) -> None:
+    def _setup(self, config, size, refine, smooth, zoom=True) -> None:
         self.config = config
         self.size = int(size or config.input_size)
         if self.size < 32:
             raise ValueError(f"input size must be at least 32, got {self.size}")
         self.refine = refine
         self.smoother = TemporalSmoother() if smooth else None
-        self.last_ms = 0.0  # network time of the last call
+        self.zoom = zoom
+        self.tracker = ZoomTracker() if zoom and smooth else None
+        self.last_ms = 0.0  # network time of the last call (all its passes)
+        self.last_region: tuple[int, int, int, int] | None = None  # the zoomed crop of the last call
         self._buffer: np.ndarray | None = None  # reused network input
         self._lock = threading.Lock()
 
@@ -69,6 +79,8 @@ class Segmenter:
         """Forget the previous frame (a new clip or a cut)."""
         if self.smoother:
             self.smoother.reset()
+        if self.tracker:
+            self.tracker.reset()
 
     def probabilities(self, frame_bgr: np.ndarray,
                       downscaled: np.ndarray | None = None) -> tuple[np.ndarray, Letterbox]:
@@ -92,18 +104,39 @@ class Segmenter:
     def __call__(self, frame_bgr: np.ndarray) -> np.ndarray:
         with self._lock:
             _check_frame(frame_bgr)
-            h, w = frame_bgr.shape[:2]
-            if self.refine:
-                # one area downscale serves both the letterbox and the guided filter's apply step
-                half = cv2.resize(frame_bgr, apply_size(h, w), interpolation=cv2.INTER_AREA)
-                prob, _ = self.probabilities(frame_bgr, downscaled=half)
-                mask = guided_upsample(prob, frame_bgr, frame_at_apply=half)
+            hw = frame_bgr.shape[:2]
+            tracker, net_ms, region = self.tracker, 0.0, None
+            if tracker is not None and not tracker.needs_full_look(hw):
+                region = tracker.region  # video: only the crop, where the person was a frame ago
+                mask = np.zeros(hw, np.float32)
             else:
-                prob, _ = self.probabilities(frame_bgr)
-                mask = cv2.resize(prob, (w, h), interpolation=cv2.INTER_LINEAR)
+                mask, prob = self._mask_and_prob(frame_bgr)
+                net_ms += self.last_ms
+                if tracker is not None:
+                    tracker.looked_at_whole_frame()
+                if self.zoom and (box := person_box(prob)) is not None:
+                    region = zoom_region(scale_box(box, prob.shape, hw), hw)
+            if region is not None:
+                x0, y0, x1, y1 = region
+                mask[y0:y1, x0:x1] = self._mask_and_prob(frame_bgr[y0:y1, x0:x1])[0]
+                net_ms += self.last_ms
+            self.last_ms, self.last_region = net_ms, region
+            if tracker is not None:
+                tracker.update(mask)
             if self.smoother is not None:
                 mask = self.smoother(mask)
             return mask
+
+    def _mask_and_prob(self, frame_bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """One network pass: the frame-sized mask and the stride-4 probabilities it came from."""
+        h, w = frame_bgr.shape[:2]
+        if self.refine:
+            # one area downscale serves both the letterbox and the guided filter's apply step
+            half = cv2.resize(frame_bgr, apply_size(h, w), interpolation=cv2.INTER_AREA)
+            prob, _ = self.probabilities(frame_bgr, downscaled=half)
+            return guided_upsample(prob, frame_bgr, frame_at_apply=half), prob
+        prob, _ = self.probabilities(frame_bgr)
+        return cv2.resize(prob, (w, h), interpolation=cv2.INTER_LINEAR), prob
 
 
 def _check_frame(frame_bgr: np.ndarray) -> None:

@@ -165,8 +165,10 @@ def main(argv=None) -> int:
     config, _ = load_weights(weights)
     size = args.size or config.input_size
     backend = create_backend(args.backend, weights, size, None, threads=args.threads)
-    ours = Segmenter.from_backend(backend, config, size=size)
-    ours_plain = Segmenter.from_backend(backend, config, size=size, refine=False)
+    # timed: one network pass a frame, like MediaPipe (zoom's second look on stills is off; in video
+    # the app carries the zoomed crop over, also about one pass a frame)
+    ours = Segmenter.from_backend(backend, config, size=size, zoom=False)
+    ours_plain = Segmenter.from_backend(backend, config, size=size, refine=False, zoom=False)
     mp = MediaPipeWorker(args.mediapipe_python or sys.executable)
 
     data = Path(args.data) if args.data else None
@@ -216,6 +218,7 @@ def main(argv=None) -> int:
 
         torch.set_num_threads(1)  # accuracy does not depend on it, and OpenMP threads crawl on a busy machine
         ref = Segmenter.from_backend(TorchBackend(load_model(weights), device="cpu"), config, size=size)
+        ours = Segmenter.from_backend(backend, config, size=size)  # accuracy: as the app runs it, zoom on
         report["val_miou"] = {}
         for wide in (False, True):
             vframes, vtruths, vdescribed = load_frames(data, args.val_frames, wide=wide)

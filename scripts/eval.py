@@ -53,12 +53,14 @@ def main(argv=None) -> int:
     p.add_argument("--worst-grid", default=None, help="write a PNG of the worst images here")
     p.add_argument("--worst", type=int, default=8)
     p.add_argument("--json", default=None)
+    p.add_argument("--no-zoom", dest="zoom", action="store_false",
+                   help="one network pass per image (no closer look at small people)")
     args = p.parse_args(argv)
     items = read_manifest(args.data, args.split)
     if not items:
         print(f"error: {args.data}: no '{args.split}' rows in manifest.csv", file=sys.stderr)
         return 2
-    seg = Segmenter(weights=args.weights, backend=args.backend, size=args.size, device="cpu")
+    seg = Segmenter(weights=args.weights, backend=args.backend, size=args.size, device="cpu", zoom=args.zoom)
     bgs = load_backgrounds(args.backgrounds) if args.wide else None
     result = evaluate(seg, items, wide=args.wide, backgrounds=bgs, keep_worst=args.worst if args.worst_grid else 0)
     worst = result.pop("worst", None)

@@ -78,7 +78,7 @@ def run_app(options) -> int:
 
 
         return Segmenter(weights=options.weights, backend=backend, size=options.size, device=options.device,
-                         smooth=True)
+                         smooth=True, zoom=getattr(options, "zoom", True))
 
     factory = (lambda p: renderer_cls(p)) if renderer_cls is not None else None
     window = MainWindow(source, presets or None, settings, segmenter_factory=segmenter_factory,

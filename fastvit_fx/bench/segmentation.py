@@ -62,7 +62,7 @@ def bench_segmentation(sizes=(192, 256, 320), frame_hw=(720, 1280), repeats: int
                         backend = create_backend(name, path, size, "cpu")
                     box = letterbox_shape(*frame_hw, size, fixed=getattr(backend, "input_hw", None))
                     x = to_network_input(frame, box, base.config.mean, base.config.std)
-                    seg = Segmenter.from_backend(backend, base.config, size=size)
+                    seg = Segmenter.from_backend(backend, base.config, size=size, zoom=False)  # one pass
                     cases.append({"backend": backend, "box": box, "fused": fused,
                                   "net": (lambda b=backend, x=x: b(x)), "seg": (lambda s=seg: s(frame))})
             samples = interleaved([fn for c in cases for fn in (c["net"], c["seg"])], repeats=repeats)

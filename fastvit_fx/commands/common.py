@@ -15,12 +15,15 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backend", default="auto", choices=BACKENDS)
     parser.add_argument("--size", type=int, default=None, help="network input size, longest side (default: the model's)")
     parser.add_argument("--device", default=None, help="torch device, e.g. cpu, cuda, mps (default: best available)")
+    parser.add_argument("--no-zoom", dest="zoom", action="store_false",
+                        help="do not take a closer look at people small in the frame (one network pass a frame)")
 
 
 def make_segmenter(args, smooth: bool = False):
     from ..segment import Segmenter
 
-    return Segmenter(weights=args.weights, backend=args.backend, size=args.size, device=args.device, smooth=smooth)
+    return Segmenter(weights=args.weights, backend=args.backend, size=args.size, device=args.device, smooth=smooth,
+                     zoom=getattr(args, "zoom", True))
 
 
 def expand_inputs(inputs: list[str]) -> tuple[list[Path], list[str]]:

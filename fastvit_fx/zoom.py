@@ -1,0 +1,90 @@
+"""Zoom on small people: where in the frame to run the network a second time (or instead).
+
+A 1280x720 frame letterboxed to 256x144 leaves a person standing across the room 30 px tall, too
+small for the network's stride-32 features; cropping the frame around them first gives the network
+a person several times larger. Pure functions of boxes and masks, plus a small tracker that carries
+the region from one video frame to the next so video pays for one network pass a frame, not two.
+Boxes are (x0, y0, x1, y1) in pixels, x1 and y1 exclusive.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+Box = tuple[int, int, int, int]
+
+
+def person_box(prob: np.ndarray, threshold: float = 0.5) -> Box | None:
+    """The box around every pixel above threshold (all people together), or None if there are none."""
+    rows = np.flatnonzero((prob > threshold).any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero((prob[rows[0]:rows[-1] + 1] > threshold).any(axis=0))
+    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+
+
+def scale_box(box: Box, from_hw: tuple[int, int], to_hw: tuple[int, int]) -> Box:
+    """A box on a (h, w) map expressed on another map of the same picture (e.g. stride 4 -> frame)."""
+    sy, sx = to_hw[0] / from_hw[0], to_hw[1] / from_hw[1]
+    x0, y0, x1, y1 = box
+    return (int(np.floor(x0 * sx)), int(np.floor(y0 * sy)),
+            min(to_hw[1], int(np.ceil(x1 * sx))), min(to_hw[0], int(np.ceil(y1 * sy))))
+
+
+def zoom_region(box: Box, frame_hw: tuple[int, int], margin: float = 0.3, min_side: float = 0.25,
+                min_gain: float = 1.4) -> Box | None:
+    """The crop to segment for people inside `box` (frame pixels), or None where the whole frame is
+    as good: the box grown by `margin` of its size on every side (room for motion and for parts the
+    first look missed), each side at least `min_side` of the frame's height (no absurd enlargement of
+    a speck), kept inside the frame. The network sees a crop enlarged by the ratio of the frame's
+    longest side to the crop's (both are letterboxed to the same size); None when that gain is below
+    `min_gain`. A person standing the full height of a 16:9 frame still gains 1280/720 = 1.8x."""
+    fh, fw = frame_hw
+    x0, y0, x1, y1 = box
+    bw, bh = x1 - x0, y1 - y0
+    if bw <= 0 or bh <= 0:
+        return None
+    grow_x, grow_y = margin * bw, margin * bh
+    w = max(bw + 2 * grow_x, min_side * fh)
+    h = max(bh + 2 * grow_y, min_side * fh)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    w, h = min(w, fw), min(h, fh)
+    left = int(round(min(max(cx - w / 2, 0), fw - w)))
+    top = int(round(min(max(cy - h / 2, 0), fh - h)))
+    region = (left, top, min(fw, left + int(round(w))), min(fh, top + int(round(h))))
+    if max(fh, fw) < min_gain * max(region[2] - region[0], region[3] - region[1]):
+        return None
+    return region
+
+
+class ZoomTracker:
+    """Video: zoom where the person was in the last frame, and look at the whole frame again every
+    `refresh` frames (or when the person is lost) so that someone entering elsewhere is found."""
+
+    def __init__(self, refresh: int = 12) -> None:
+        if refresh < 1:
+            raise ValueError(f"refresh must be at least 1 frame, got {refresh}")
+        self.refresh = refresh
+        self.region: Box | None = None
+        self._since_full = 0
+
+    def reset(self) -> None:
+        self.region = None
+        self._since_full = 0
+
+    def needs_full_look(self, frame_hw: tuple[int, int]) -> bool:
+        """True when this frame must be segmented whole (no region yet, or time for a fresh look)."""
+        if self.region is None or self._since_full >= self.refresh:
+            return True
+        x0, y0, x1, y1 = self.region
+        return x1 > frame_hw[1] or y1 > frame_hw[0]  # the camera changed size under us
+
+    def looked_at_whole_frame(self) -> None:
+        self._since_full = 0
+
+    def update(self, mask: np.ndarray) -> None:
+        """Carry the region over from this frame's full-size mask."""
+        self._since_full += 1
+        coarse = mask[::4, ::4]  # a box to the nearest 4 px is plenty, at 1/16 of the work
+        box = person_box(coarse)
+        self.region = None if box is None else zoom_region(scale_box(box, coarse.shape, mask.shape[:2]),
+                                                           mask.shape[:2])

@@ -1,0 +1,121 @@
+"""Zooming on small people: the crop arithmetic, and the Segmenter's second look (stills) and
+carried-over crop (video), with a stand-in network that calls bright pixels a person."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from fastvit_fx import Segmenter
+from fastvit_fx.model import ModelConfig
+from fastvit_fx.zoom import ZoomTracker, person_box, scale_box, zoom_region
+
+
+class BrightIsPerson:
+    """A backend whose 'person' is every bright pixel; it records the inputs it was given."""
+
+    name = "bright-test"
+
+    def __init__(self) -> None:
+        self.inputs: list[np.ndarray] = []
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        self.inputs.append(x.copy())
+        bright = (x[0].mean(axis=0) > 1.0).astype(np.float32)  # normalised: well above the mean
+        h, w = bright.shape
+        return cv2.resize(bright, (w // 4, h // 4), interpolation=cv2.INTER_AREA)[None, None]
+
+
+def scene(h=720, w=1280, person=(900, 300, 960, 450)) -> np.ndarray:
+    frame = np.full((h, w, 3), 40, np.uint8)
+    if person is not None:
+        x0, y0, x1, y1 = person
+        frame[y0:y1, x0:x1] = 250
+    return frame
+
+
+def make_segmenter(**kw) -> tuple[Segmenter, BrightIsPerson]:
+    backend = BrightIsPerson()
+    return Segmenter.from_backend(backend, ModelConfig(), size=128, refine=False, **kw), backend
+
+
+def test_person_box_and_scale_box():
+    prob = np.zeros((40, 60), np.float32)
+    assert person_box(prob) is None
+    prob[10:20, 30:35] = 0.9
+    prob[25, 5] = 0.8  # a second person counts too
+    assert person_box(prob) == (5, 10, 35, 26)
+    assert scale_box((5, 10, 35, 26), (40, 60), (160, 240)) == (20, 40, 140, 104)
+
+
+def test_zoom_region_grows_the_box_keeps_it_inside_and_declines_without_gain():
+    hw = (720, 1280)
+    region = zoom_region((900, 300, 960, 450), hw)  # a small person on the right
+    x0, y0, x1, y1 = region
+    assert x0 < 900 and y0 < 300 and x1 > 960 and y1 > 450  # margin all round
+    assert min(x1 - x0, y1 - y0) >= 0.25 * 720 - 1  # no absurd enlargement of a speck
+    edge = zoom_region((1250, 680, 1280, 720), hw)  # in the corner: shifted inside, not cut
+    assert edge[2] == 1280 and edge[3] == 720 and edge[2] - edge[0] >= 179
+    standing = zoom_region((500, 0, 800, 720), hw)  # full height of a 16:9 frame: still 1.7x larger
+    assert standing is not None and standing[3] - standing[1] == 720
+    assert zoom_region((100, 50, 1200, 700), hw) is None  # fills the frame: nothing to gain
+
+
+def test_still_gets_a_second_look_at_the_small_person():
+    seg, backend = make_segmenter()
+    frame = scene()
+    mask = seg(frame)
+    assert len(backend.inputs) == 2 and seg.last_region is not None
+    x0, y0, x1, y1 = seg.last_region
+    assert x0 <= 900 and y0 <= 300 and x1 >= 960 and y1 >= 450
+    # the second look sees the person far larger than the first
+    first, second = [(x[0].mean(axis=0) > 1.0).mean() for x in backend.inputs]
+    assert second > 4 * first
+    truth = np.zeros(frame.shape[:2], bool)
+    truth[300:450, 900:960] = True
+    iou = ((mask > 0.5) & truth).sum() / ((mask > 0.5) | truth).sum()
+    plain, _ = make_segmenter(zoom=False)
+    plain_mask = plain(frame)
+    plain_iou = ((plain_mask > 0.5) & truth).sum() / ((plain_mask > 0.5) | truth).sum()
+    assert iou > 0.9 and iou >= plain_iou
+
+
+def test_no_second_look_when_nobody_is_there_or_the_person_fills_the_frame():
+    seg, backend = make_segmenter()
+    seg(scene(person=None))
+    assert len(backend.inputs) == 1 and seg.last_region is None
+    seg(scene(person=(100, 20, 1200, 700)))
+    assert len(backend.inputs) == 2 and seg.last_region is None
+
+
+def test_video_follows_the_person_with_one_pass_a_frame_and_looks_around_every_few_frames():
+    seg, backend = make_segmenter(smooth=True)
+    refresh = seg.tracker.refresh
+    calls = []
+    for i in range(2 * refresh + 2):
+        n = len(backend.inputs)
+        x = 900 - 8 * i  # walking left, 8 px a frame
+        mask = seg(scene(person=(x, 300, x + 60, 450)))
+        calls.append(len(backend.inputs) - n)
+        assert mask[375, x + 30] > 0.5 and mask[375, min(1279, x + 200)] < 0.5
+    assert calls[0] == 2  # first frame: the whole frame, then the crop
+    assert calls.count(2) == 3 and calls.count(1) == len(calls) - 3  # a full look every `refresh` frames
+    assert calls[refresh] == 2 and calls[2 * refresh] == 2
+
+
+def test_video_finds_someone_new_at_the_next_full_look_and_starts_over_when_the_person_leaves():
+    seg, backend = make_segmenter(smooth=True)
+    seg(scene())
+    assert seg.tracker.region is not None
+    seg(scene(person=None))  # they left: the crop comes back empty...
+    assert seg.tracker.region is None
+    n = len(backend.inputs)
+    mask = seg(scene(person=(100, 300, 160, 450)))  # ...so the next frame is looked at whole
+    assert len(backend.inputs) - n == 2 and mask[375, 130] > 0.5
+    seg.reset()
+    assert seg.tracker.region is None
+
+
+def test_tracker_rejects_a_nonsense_refresh():
+    with pytest.raises(ValueError, match="refresh"):
+        ZoomTracker(refresh=0)
