@@ -112,10 +112,12 @@ class Segmenter:
             else:
                 mask, prob = self._mask_and_prob(frame_bgr)
                 net_ms += self.last_ms
+                box = person_box(prob) if self.zoom else None
+                found = scale_box(box, prob.shape, hw) if box is not None else None
                 if tracker is not None:
-                    tracker.looked_at_whole_frame()
-                if self.zoom and (box := person_box(prob)) is not None:
-                    region = zoom_region(scale_box(box, prob.shape, hw), hw)
+                    region = tracker.after_full_look(found, hw)
+                elif found is not None:
+                    region = zoom_region(found, hw)
             if region is not None:
                 x0, y0, x1, y1 = region
                 mask[y0:y1, x0:x1] = self._mask_and_prob(frame_bgr[y0:y1, x0:x1])[0]

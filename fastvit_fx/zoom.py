@@ -78,8 +78,25 @@ class ZoomTracker:
         x0, y0, x1, y1 = self.region
         return x1 > frame_hw[1] or y1 > frame_hw[0]  # the camera changed size under us
 
-    def looked_at_whole_frame(self) -> None:
+    def after_full_look(self, found: Box | None, frame_hw: tuple[int, int]) -> Box | None:
+        """The crop for a frame just looked at whole, where the people in it are inside `found`.
+
+        The crop being followed is kept while everyone found is inside it: a new crop every few
+        frames would change what the network sees and make the mask jump. Someone found outside it
+        widens it to take both in (or ends the zoom, where there is nothing to gain).
+        """
         self._since_full = 0
+        current = self.region
+        if current is not None and (current[2] > frame_hw[1] or current[3] > frame_hw[0]):
+            current = None
+        if current is not None and (found is None or _contains(current, found)):
+            return current
+        if found is None:
+            return None
+        if current is not None:
+            found = (min(found[0], current[0]), min(found[1], current[1]),
+                     max(found[2], current[2]), max(found[3], current[3]))
+        return zoom_region(found, frame_hw)
 
     def update(self, mask: np.ndarray) -> None:
         """Carry the region over from this frame's full-size mask."""
@@ -88,3 +105,7 @@ class ZoomTracker:
         box = person_box(coarse)
         self.region = None if box is None else zoom_region(scale_box(box, coarse.shape, mask.shape[:2]),
                                                            mask.shape[:2])
+
+
+def _contains(outer: Box, inner: Box) -> bool:
+    return outer[0] <= inner[0] and outer[1] <= inner[1] and outer[2] >= inner[2] and outer[3] >= inner[3]

@@ -116,6 +116,16 @@ def test_video_finds_someone_new_at_the_next_full_look_and_starts_over_when_the_
     assert seg.tracker.region is None
 
 
+def test_a_full_look_keeps_the_followed_crop_while_everyone_is_inside_it():
+    tracker = ZoomTracker()
+    hw = (720, 1280)
+    tracker.region = (800, 200, 1100, 600)
+    assert tracker.after_full_look((900, 300, 960, 450), hw) == (800, 200, 1100, 600)  # no jump
+    assert tracker.after_full_look(None, hw) == (800, 200, 1100, 600)  # the crop itself will tell
+    wider = tracker.after_full_look((100, 300, 160, 450), hw)  # someone new on the left
+    assert wider is None or (wider[0] <= 100 and wider[2] >= 1100)
+
+
 def test_tracker_rejects_a_nonsense_refresh():
     with pytest.raises(ValueError, match="refresh"):
         ZoomTracker(refresh=0)
