@@ -59,7 +59,7 @@ def test_loss_falls_and_checkpoint_loads_in_segmenter(trained):
     rows = list(csv.DictReader(open(out / "log.csv")))
     assert len(rows) == 4
     losses = [float(r["train_loss"]) for r in rows]
-    assert losses[-1] < losses[0]
+    assert losses[-1] < 0.8 * losses[0]  # 1.65 -> 1.06 here; the labels must agree for it to learn
     assert result["step"] == 16
     for name in ("best.safetensors", "export.safetensors", "last.pt", "curves.png"):
         assert (out / name).exists(), name

@@ -163,7 +163,8 @@ def make_sample(rng: np.random.Generator, img: np.ndarray, mask: np.ndarray,
                 scene_people: list[tuple[np.ndarray, np.ndarray]] | None = None):
     """One augmented (BGR uint8 out_size^2, mask uint8) pair from one labelled photo.
 
-    backgrounds: person-free scenes; others: people to paste as a second person; scene_people:
+    backgrounds: person-free scenes (may be empty when scene_people is not); others: people to paste
+    as a second person; scene_people:
     photos whose whole picture may serve as the scene (their person stays in the label: several
     people in one frame). Only pass photos with every person labelled (the full-body set leaves
     bystanders unlabelled).
@@ -180,7 +181,7 @@ def make_sample(rng: np.random.Generator, img: np.ndarray, mask: np.ndarray,
     if mode == "native":
         frame, label = random_crop_to(img, out_h, out_w, rng, mask=mask, min_scale=0.5)
     else:
-        if scene_people and rng.random() < 0.25:
+        if scene_people and (not backgrounds or rng.random() < 0.25):
             oimg, omask = scene_people[int(rng.integers(len(scene_people)))]
             frame, label = random_crop_to(oimg, out_h, out_w, rng, mask=omask, min_scale=0.6)
         else:

@@ -73,10 +73,12 @@ class AugmentedPeople(Dataset):
     def __init__(self, items: list[Item], backgrounds: list[np.ndarray], size: int,
                  mean, std, seed: int = 0, max_side: int = 400) -> None:
         self.pairs = [load_pair(it, max_side) for it in items]
-        # portraits label everyone in them, so their photos can be scenes for another person
-        self.scene_people = [p for p, it in zip(self.pairs, items) if it.source.startswith("shen")]
-        # with no scene folder, other photos serve as backgrounds (their people stay labelled)
-        self.backgrounds = backgrounds or [img for img, _ in self.pairs]
+        # portraits label everyone in them, so their photos can be scenes for another person; with no
+        # scene folder, every photo serves as the scene and its people stay labelled (used as a bare
+        # background, a photo's person would be taught as background)
+        self.backgrounds = backgrounds
+        self.scene_people = ([p for p, it in zip(self.pairs, items) if it.source.startswith("shen")]
+                             if backgrounds else list(self.pairs))
         self.size = size
         self.mean = np.array(mean, np.float32).reshape(3, 1, 1)
         self.std = np.array(std, np.float32).reshape(3, 1, 1)
