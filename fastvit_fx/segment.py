@@ -65,7 +65,8 @@ class Segmenter:
         self.refine = refine
         self.smoother = TemporalSmoother() if smooth else None
         self.zoom = zoom
-        self.tracker = ZoomTracker() if zoom and smooth else None
+        self._fixed_hw = getattr(self.backend, "input_hw", None)  # Core ML: one input shape
+        self.tracker = ZoomTracker(fixed_hw=self._fixed_hw) if zoom and smooth else None
         self.last_ms = 0.0  # network time of the last call (all its passes)
         self.last_region: tuple[int, int, int, int] | None = None  # the zoomed crop of the last call
         self._buffer: np.ndarray | None = None  # reused network input
@@ -117,7 +118,7 @@ class Segmenter:
                 if tracker is not None:
                     region = tracker.after_full_look(found, hw)
                 elif found is not None:
-                    region = zoom_region(found, hw)
+                    region = zoom_region(found, hw, fixed_hw=self._fixed_hw)
             if region is not None:
                 x0, y0, x1, y1 = region
                 mask[y0:y1, x0:x1] = self._mask_and_prob(frame_bgr[y0:y1, x0:x1])[0]

@@ -31,39 +31,56 @@ def scale_box(box: Box, from_hw: tuple[int, int], to_hw: tuple[int, int]) -> Box
 
 
 def zoom_region(box: Box, frame_hw: tuple[int, int], margin: float = 0.3, min_side: float = 0.25,
-                min_gain: float = 1.4) -> Box | None:
+                min_gain: float = 1.4, fixed_hw: tuple[int, int] | None = None) -> Box | None:
     """The crop to segment for people inside `box` (frame pixels), or None where the whole frame is
     as good: the box grown by `margin` of its size on every side (room for motion and for parts the
     first look missed), each side at least `min_side` of the frame's height (no absurd enlargement of
-    a speck), kept inside the frame. The network sees a crop enlarged by the ratio of the frame's
-    longest side to the crop's (both are letterboxed to the same size); None when that gain is below
-    `min_gain`. A person standing the full height of a 16:9 frame still gains 1280/720 = 1.8x."""
+    a speck), kept inside the frame.
+
+    Both the frame and the crop are letterboxed to the network's input, so the network sees the
+    person enlarged by the ratio of the two letterbox scales; None when that gain is below
+    `min_gain`. With a free input shape (size on the longest side), a person standing the full
+    height of a 16:9 frame still gains 1280/720 = 1.8x. fixed_hw: a runtime with one input shape
+    (Core ML); the crop is then widened to that shape's aspect, which costs nothing (the letterbox
+    would pad there) and shows the network more of the room.
+    """
     fh, fw = frame_hw
     x0, y0, x1, y1 = box
     bw, bh = x1 - x0, y1 - y0
     if bw <= 0 or bh <= 0:
         return None
-    grow_x, grow_y = margin * bw, margin * bh
-    w = max(bw + 2 * grow_x, min_side * fh)
-    h = max(bh + 2 * grow_y, min_side * fh)
+    w = max(bw * (1 + 2 * margin), min_side * fh)
+    h = max(bh * (1 + 2 * margin), min_side * fh)
+    if fixed_hw is not None:  # grow the short side to the input's aspect
+        aspect = fixed_hw[1] / fixed_hw[0]
+        w, h = max(w, h * aspect), max(h, w / aspect)
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     w, h = min(w, fw), min(h, fh)
     left = int(round(min(max(cx - w / 2, 0), fw - w)))
     top = int(round(min(max(cy - h / 2, 0), fh - h)))
     region = (left, top, min(fw, left + int(round(w))), min(fh, top + int(round(h))))
-    if max(fh, fw) < min_gain * max(region[2] - region[0], region[3] - region[1]):
+    rh, rw = region[3] - region[1], region[2] - region[0]
+    if _letterbox_scale(rh, rw, fixed_hw) < min_gain * _letterbox_scale(fh, fw, fixed_hw):
         return None
     return region
+
+
+def _letterbox_scale(h: int, w: int, fixed_hw: tuple[int, int] | None) -> float:
+    """How much the letterbox scales an h x w picture (up to the common input size)."""
+    if fixed_hw is None:
+        return 1.0 / max(h, w)
+    return min(fixed_hw[0] / h, fixed_hw[1] / w)
 
 
 class ZoomTracker:
     """Video: zoom where the person was in the last frame, and look at the whole frame again every
     `refresh` frames (or when the person is lost) so that someone entering elsewhere is found."""
 
-    def __init__(self, refresh: int = 12) -> None:
+    def __init__(self, refresh: int = 12, fixed_hw: tuple[int, int] | None = None) -> None:
         if refresh < 1:
             raise ValueError(f"refresh must be at least 1 frame, got {refresh}")
         self.refresh = refresh
+        self.fixed_hw = fixed_hw  # see zoom_region
         self.region: Box | None = None
         self._since_full = 0
 
@@ -96,7 +113,7 @@ class ZoomTracker:
         if current is not None:
             found = (min(found[0], current[0]), min(found[1], current[1]),
                      max(found[2], current[2]), max(found[3], current[3]))
-        return zoom_region(found, frame_hw)
+        return zoom_region(found, frame_hw, fixed_hw=self.fixed_hw)
 
     def update(self, mask: np.ndarray) -> None:
         """Carry the region over from this frame's full-size mask."""
@@ -104,7 +121,7 @@ class ZoomTracker:
         coarse = mask[::4, ::4]  # a box to the nearest 4 px is plenty, at 1/16 of the work
         box = person_box(coarse)
         self.region = None if box is None else zoom_region(scale_box(box, coarse.shape, mask.shape[:2]),
-                                                           mask.shape[:2])
+                                                           mask.shape[:2], fixed_hw=self.fixed_hw)
 
 
 def _contains(outer: Box, inner: Box) -> bool:

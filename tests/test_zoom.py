@@ -61,6 +61,16 @@ def test_zoom_region_grows_the_box_keeps_it_inside_and_declines_without_gain():
     assert zoom_region((100, 50, 1200, 700), hw) is None  # fills the frame: nothing to gain
 
 
+def test_zoom_region_for_a_fixed_input_shape_takes_its_aspect_and_counts_its_gain():
+    hw, fixed = (720, 1280), (160, 256)  # Core ML: one 16:9 input
+    x0, y0, x1, y1 = zoom_region((900, 300, 960, 450), hw, fixed_hw=fixed)
+    assert abs((x1 - x0) / (y1 - y0) - 256 / 160) < 0.02  # widened to the input's aspect
+    assert x0 <= 900 and x1 >= 960 and y0 <= 300 and y1 >= 450
+    # standing the full height: the 16:9 crop is the whole frame, nothing to gain with a fixed input
+    assert zoom_region((500, 0, 800, 720), hw, fixed_hw=fixed) is None
+    assert zoom_region((500, 0, 800, 720), hw) is not None  # (a free input shape gains 1.8x)
+
+
 def test_still_gets_a_second_look_at_the_small_person():
     seg, backend = make_segmenter()
     frame = scene()
