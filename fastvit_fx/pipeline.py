@@ -453,6 +453,7 @@ class Pipeline:
             "masks": self.masks_made,
             "mask_age": (self.last_output.seq - held[1]) if held and self.last_output else None,
             "backend": getattr(seg, "backend_name", None),
+            "zoomed": getattr(seg, "last_region", None) is not None,  # a closer look at a small person
             "effect": self._effect_name,
         }
 

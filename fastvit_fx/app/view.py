@@ -33,6 +33,7 @@ class HudState:
     seg_ms: float = 0.0
     seg_fps: float = 0.0
     backend: str = ""
+    zoomed: bool = False  # the segmenter is looking closer at someone small in the frame
     render_ms: float = 0.0
     recording: bool = False
     rec_seconds: float = 0.0
@@ -153,7 +154,7 @@ class VideoView(QWidget):
             title += "   [mask view]"
         parts = [f"{h.fps:4.1f} fps"]
         if h.seg_ms > 0:
-            parts.append(f"seg {h.seg_ms:.0f} ms ({h.seg_fps:.0f}/s)")
+            parts.append(f"seg {h.seg_ms:.0f} ms ({h.seg_fps:.0f}/s)" + (" zoom" if h.zoomed else ""))
         if h.render_ms > 0:
             parts.append(f"fx {h.render_ms:.0f} ms")
         if h.backend:

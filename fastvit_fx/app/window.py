@@ -316,6 +316,7 @@ class MainWindow(QMainWindow):
         hud = self.view.hud
         hud.fps, hud.seg_ms, hud.seg_fps = stats["fps"], stats["seg_ms"], stats["seg_fps"]
         hud.backend = stats["backend"] or ""
+        hud.zoomed = bool(stats.get("zoomed"))
         if not hud.backend and self.pipeline.truth_masks and self.pipeline.segmenter is None:
             hud.backend = "mask: the demo's exact one (no segmenter)"
         hud.render_ms = stats["render_ms"]
