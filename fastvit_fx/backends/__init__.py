@@ -3,8 +3,8 @@
 Backends:
 - ``torch``: the fused network in PyTorch (CUDA or MPS in fp16 where present, else CPU, channels_last).
 - ``onnx``: ONNX Runtime on the CPU, fp32 (the `[onnx]` extra).
-- ``onnx-int8``: the same with statically quantised dense convolutions (calibrated on the built-in
-  demo scene, or on your frames with `fastvit-fx export onnx --int8 --calib DIR`).
+- ``onnx-int8``: the same with statically quantised dense convolutions (calibrated on the frames
+  shipped in models/calibration, or on yours with `fastvit-fx export onnx --int8 --calib DIR`).
 - ``coreml``: Core ML on macOS (CPU, GPU and Neural Engine), fp16, one fixed input shape.
 - ``auto``: Core ML on macOS; PyTorch on CUDA or MPS; otherwise the fastest CPU runtime that holds
   accuracy: ONNX Runtime fp32 when installed (int8 is faster but opt-in, see CPU_DEFAULT), else PyTorch.
@@ -84,7 +84,7 @@ def available_backends() -> tuple[str, ...]:
     if have_onnx := (_installed("onnxruntime") and _installed("onnx")):
         names.append("onnx")
     if have_onnx:
-        names.append("onnx-int8")  # quantised on first use, calibrated on the built-in demo scene
+        names.append("onnx-int8")  # quantised on first use, calibrated on the shipped frames
     if sys.platform == "darwin" and _installed("coremltools"):
         names.append("coreml")
     return tuple(names)
