@@ -91,8 +91,7 @@ class Segmenter:
         from it instead of the full frame where it is still at least the network's input size.
         """
         _check_frame(frame_bgr)
-        box = letterbox_shape(frame_bgr.shape[0], frame_bgr.shape[1], self.size,
-                              fixed=getattr(self.backend, "input_hw", None))
+        box = letterbox_shape(frame_bgr.shape[0], frame_bgr.shape[1], self.size, fixed=self._fixed_hw)
         source = frame_bgr
         if downscaled is not None and downscaled.shape[0] >= box.h and downscaled.shape[1] >= box.w:
             source = downscaled

@@ -92,8 +92,7 @@ class ZoomTracker:
         """True when this frame must be segmented whole (no region yet, or time for a fresh look)."""
         if self.region is None or self._since_full >= self.refresh:
             return True
-        x0, y0, x1, y1 = self.region
-        return x1 > frame_hw[1] or y1 > frame_hw[0]  # the camera changed size under us
+        return not _fits(self.region, frame_hw)  # the camera changed size under us
 
     def after_full_look(self, found: Box | None, frame_hw: tuple[int, int]) -> Box | None:
         """The crop for a frame just looked at whole, where the people in it are inside `found`.
@@ -103,9 +102,7 @@ class ZoomTracker:
         widens it to take both in (or ends the zoom, where there is nothing to gain).
         """
         self._since_full = 0
-        current = self.region
-        if current is not None and (current[2] > frame_hw[1] or current[3] > frame_hw[0]):
-            current = None
+        current = self.region if self.region is not None and _fits(self.region, frame_hw) else None
         if current is not None and (found is None or _contains(current, found)):
             return current
         if found is None:
@@ -122,6 +119,10 @@ class ZoomTracker:
         box = person_box(coarse)
         self.region = None if box is None else zoom_region(scale_box(box, coarse.shape, mask.shape[:2]),
                                                            mask.shape[:2], fixed_hw=self.fixed_hw)
+
+
+def _fits(box: Box, frame_hw: tuple[int, int]) -> bool:
+    return box[2] <= frame_hw[1] and box[3] <= frame_hw[0]
 
 
 def _contains(outer: Box, inner: Box) -> bool:

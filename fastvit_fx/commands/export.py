@@ -28,7 +28,7 @@ def add_arguments(parser) -> None:
                         help="onnx: also write a statically quantised int8 model")
     parser.add_argument("--calib", default=None,
                         help="onnx --int8: folder of camera-like images (people in scenes) for calibration "
-                             "(default: frames of the built-in demo scene)")
+                             "(default: the frames shipped in models/calibration)")
     parser.add_argument("--calib-count", type=int, default=64,
                         help="calibration images to use (default 64; the shipped set has 24)")
     parser.add_argument("--opset", type=int, default=None, help="onnx opset (default 20)")
