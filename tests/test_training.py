@@ -92,6 +92,23 @@ def test_init_from_shipped_weights_when_no_checkpoint(trained, tmp_path):
     assert first_loss < scratch_first  # it starts where the shipped model left off, not from scratch
 
 
+def test_ema_run_validates_and_ships_the_average_and_resumes_it(tmp_path):
+    root = make_dataset(tmp_path / "data", n_train=16, n_val=2)  # 4 steps: timm's EMA copies for the first 2
+    cfg = TrainConfig(data=str(root), out=str(tmp_path / "run"), size=64, eval_size=64, batch=4, epochs=1,
+                      lr=3e-3, warmup_steps=1, workers=0, head_width=16, ema=0.5, lovasz=1.0)
+    train(cfg, log=lambda *_: None)
+    ckpt = torch.load(tmp_path / "run" / "last.pt", weights_only=False)
+    from fastvit_fx.model import load_weights
+
+    _, shipped = load_weights(tmp_path / "run" / "best.safetensors")
+    key = "head.classifier.weight" if "head.classifier.weight" in shipped else next(iter(shipped))
+    assert torch.equal(shipped[key], ckpt["ema"][key])  # the average ships...
+    assert not torch.equal(ckpt["ema"][key], ckpt["model"][key])  # ...and it is not the raw weights
+    resumed = train(TrainConfig(**{**cfg.__dict__, "epochs": 2}), log=lambda *_: None)
+    assert resumed["step"] == 8
+    assert "ema" in torch.load(tmp_path / "run" / "last.pt", weights_only=False)
+
+
 def test_lr_schedule_warms_up_then_decays_by_steps_or_time():
     assert lr_factor(0, 100, 10, 0, None) == pytest.approx(0.1)
     assert lr_factor(10, 100, 10, 0, None) == pytest.approx(1.0)
