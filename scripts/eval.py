@@ -49,6 +49,9 @@ def main(argv=None) -> int:
     p.add_argument("--backend", default="auto")
     p.add_argument("--size", type=int, default=None)
     p.add_argument("--wide", action="store_true", help="evaluate inside 16:9 1280x720 frames")
+    p.add_argument("--paste-height", type=float, default=None,
+                   help="paste each person, cut out, this fraction of a 1280x720 frame tall at a random "
+                        "place on a --backgrounds scene (someone across the room)")
     p.add_argument("--backgrounds", default=None)
     p.add_argument("--worst-grid", default=None, help="write a PNG of the worst images here")
     p.add_argument("--worst", type=int, default=8)
@@ -61,12 +64,14 @@ def main(argv=None) -> int:
         print(f"error: {args.data}: no '{args.split}' rows in manifest.csv", file=sys.stderr)
         return 2
     seg = Segmenter(weights=args.weights, backend=args.backend, size=args.size, device="cpu", zoom=args.zoom)
-    bgs = load_backgrounds(args.backgrounds) if args.wide else None
-    result = evaluate(seg, items, wide=args.wide, backgrounds=bgs, keep_worst=args.worst if args.worst_grid else 0)
+    bgs = load_backgrounds(args.backgrounds) if args.wide or args.paste_height else None
+    result = evaluate(seg, items, wide=args.wide, backgrounds=bgs, keep_worst=args.worst if args.worst_grid else 0,
+                      paste_height=args.paste_height)
     worst = result.pop("worst", None)
     if worst and args.worst_grid:
         worst_grid(worst, Path(args.worst_grid))
     result.update(weights=str(seg.weights), backend=seg.backend_name, size=seg.size, wide=args.wide,
+                  paste_height=args.paste_height,
                   split=args.split)
     print(f"{'source':24s} {'n':>4s} {'mIoU':>7s} {'boundary F':>11s}")
     for source, r in result["sources"].items():

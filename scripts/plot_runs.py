@@ -38,7 +38,8 @@ def main(argv=None) -> int:
         t = [offset + float(r["minutes"]) for r in rows]
         label = (lambda s: s) if i == 0 else (lambda s: "_" + s)  # one legend entry per series
         ax1.plot(t, [float(r["train_loss"]) for r in rows], "C0-", label=label("train loss"))
-        for key, style in (("val_miou", "C1-"), ("val_portrait", "C2--"), ("val_fullbody", "C3--")):
+        # per source only: val_miou changed meaning between runs (macro over sources, then per image)
+        for key, style in (("val_portrait", "C2--"), ("val_fullbody", "C3--")):
             ax2.plot(t, [float(r[key]) for r in rows], style, label=label(key))
         if i:
             ax1.axvline(offset, color="0.6", lw=0.8, ls=":")
@@ -46,7 +47,7 @@ def main(argv=None) -> int:
         offset = t[-1]
     ax1.set_xlabel("training minutes (cumulative)")
     ax1.set_ylabel("train loss", color="C0")
-    ax2.set_ylabel("val mIoU (macro over sources, and per source)")
+    ax2.set_ylabel("val mIoU per source")
     fig.legend(loc="lower center", ncol=4, fontsize=8)
     fig.tight_layout(rect=(0, 0.08, 1, 1))
     fig.savefig(args.out, dpi=100)

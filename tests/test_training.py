@@ -149,6 +149,22 @@ def test_evaluate_equals_hand_computed_iou(tmp_path):
     assert 0.5 < result["miou"] < 1.0
 
 
+def test_pasted_person_is_the_asked_height_and_the_label_covers_exactly_their_pixels():
+    from fastvit_fx.training.evaluate import paste_small_in_wide_frame
+
+    img = np.zeros((200, 100, 3), np.uint8)
+    mask = np.zeros((200, 100), np.uint8)
+    mask[20:180, 30:70] = 255  # a 160 px tall person
+    img[mask > 0] = (10, 200, 30)
+    bg = np.full((50, 80, 3), 120, np.uint8)
+    frame, label = paste_small_in_wide_frame(img, mask, bg, 0.25, np.random.default_rng(3))
+    assert frame.shape == (720, 1280, 3) and label.shape == (720, 1280)
+    ys, xs = np.nonzero(label)
+    assert ys.max() - ys.min() + 1 == 180  # a quarter of 720
+    assert (frame[label > 0] == (10, 200, 30)).all()  # the person's pixels, where the label says
+    assert (frame[label == 0] == 120).all()  # and only the scene elsewhere: the photo's border stays out
+
+
 def test_iou_and_boundary_f_by_hand():
     a = np.zeros((10, 10), bool)
     b = np.zeros((10, 10), bool)
