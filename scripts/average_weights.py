@@ -1,0 +1,49 @@
+#!/usr/bin/env python
+"""Average the weights of runs that share a lineage (a "model soup", Wortsman et al. 2022).
+
+    python scripts/average_weights.py run2.safetensors run3.safetensors --out models/fastvit_t8_person.safetensors
+
+The shipped weights are the equal average of session 2's run (git show 4d4e270:models/fastvit_t8_person.safetensors)
+and session 3's run, fine-tuned from it. Averaging only works for runs where one was fine-tuned from the other
+or both from a common start; the config (and training notes) of the last file is kept.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from fastvit_fx.model import WeightsError, load_model, save_weights  # noqa: E402
+
+
+def average(paths: list[Path], out: Path, half: bool = True) -> Path:
+    models = [load_model(p, fuse=False) for p in paths]
+    states = [m.state_dict() for m in models]
+    for p, st in zip(paths[1:], states[1:]):
+        if st.keys() != states[0].keys() or any(st[k].shape != states[0][k].shape for k in st):
+            raise WeightsError(p, f"not the same architecture as {paths[0]}; cannot average")
+    merged = {k: sum(st[k].float() for st in states) / len(states) if states[0][k].is_floating_point()
+              else states[-1][k] for k in states[0]}
+    target = models[-1]
+    target.load_state_dict(merged)
+    target.config.training = {**(target.config.training or {}), "averaged_from": [p.name for p in paths]}
+    return save_weights(target, out, half=half)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("weights", nargs="+", type=Path)
+    ap.add_argument("--out", type=Path, required=True)
+    args = ap.parse_args(argv)
+    try:
+        print(f"wrote {average(args.weights, args.out)}")
+    except WeightsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
