@@ -7,7 +7,15 @@ import cv2
 import numpy as np
 
 from ..metrics import boundary_f, iou
+from .augment import mask_bbox
 from .data import Item, load_pair
+
+
+def _scene(background: np.ndarray | None, frame_w: int, frame_h: int) -> np.ndarray:
+    """The frame's backdrop: the scene stretched to the frame, or plain grey without one."""
+    if background is None:
+        return np.full((frame_h, frame_w, 3), 90, np.uint8)
+    return cv2.resize(background, (frame_w, frame_h), interpolation=cv2.INTER_LINEAR)
 
 
 def place_in_wide_frame(img: np.ndarray, mask: np.ndarray, background: np.ndarray | None,
@@ -15,10 +23,7 @@ def place_in_wide_frame(img: np.ndarray, mask: np.ndarray, background: np.ndarra
     """Put a photo into a 16:9 webcam-sized frame (on a scene, centred) as the app would see it."""
     s = min(frame_h / img.shape[0], frame_w / img.shape[1])
     nh, nw = round(img.shape[0] * s), round(img.shape[1] * s)
-    if background is not None:
-        canvas = cv2.resize(background, (frame_w, frame_h), interpolation=cv2.INTER_LINEAR)
-    else:
-        canvas = np.full((frame_h, frame_w, 3), 90, np.uint8)
+    canvas = _scene(background, frame_w, frame_h)
     label = np.zeros((frame_h, frame_w), np.uint8)
     y0, x0 = (frame_h - nh) // 2, (frame_w - nw) // 2
     canvas[y0:y0 + nh, x0:x0 + nw] = cv2.resize(img, (nw, nh), interpolation=cv2.INTER_LINEAR)
@@ -32,13 +37,12 @@ def paste_small_in_wide_frame(img: np.ndarray, mask: np.ndarray, background: np.
     """Cut the labelled person out and paste them, `height_frac` of the frame tall, at a random place
     in a 16:9 frame on a scene: someone across the room. Only the person moves, so the photo's own
     border gives nothing away."""
-    ys, xs = np.nonzero(mask > 127)
-    canvas = (cv2.resize(background, (frame_w, frame_h), interpolation=cv2.INTER_LINEAR) if background is not None
-              else np.full((frame_h, frame_w, 3), 90, np.uint8))
+    canvas = _scene(background, frame_w, frame_h)
     label = np.zeros((frame_h, frame_w), np.uint8)
-    if len(ys) == 0:
+    box = mask_bbox(mask)
+    if box is None:
         return canvas, label
-    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    x0, y0, x1, y1 = box
     s = frame_h * height_frac / (y1 - y0)
     person = cv2.resize(img[y0:y1, x0:x1], None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
     cut = cv2.resize(mask[y0:y1, x0:x1], (person.shape[1], person.shape[0]), interpolation=cv2.INTER_NEAREST)
