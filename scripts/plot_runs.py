@@ -40,7 +40,9 @@ def main(argv=None) -> int:
         ax1.plot(t, [float(r["train_loss"]) for r in rows], "C0-", label=label("train loss"))
         # per source only: val_miou changed meaning between runs (macro over sources, then per image)
         for key, style in (("val_portrait", "C2--"), ("val_fullbody", "C3--")):
-            ax2.plot(t, [float(r[key]) for r in rows], style, label=label(key))
+            points = [(x, float(r[key])) for x, r in zip(t, rows) if r.get(key)]  # validated epochs only
+            if points:
+                ax2.plot(*zip(*points), style, label=label(key))
         if i:
             ax1.axvline(offset, color="0.6", lw=0.8, ls=":")
             ax1.text(offset, ax1.get_ylim()[1], f" run {i + 1}", va="top", fontsize=8, color="0.4")

@@ -226,3 +226,13 @@ def test_train_script_rejects_folder_without_manifest(tmp_path, capsys):
 
     assert train_script.main(["--data", str(tmp_path)]) == 2
     assert str(tmp_path) in capsys.readouterr().err
+
+
+def test_validates_every_n_epochs_and_after_the_last(tmp_path):
+    root = make_dataset(tmp_path / "data", n_train=8, n_val=2)
+    cfg = TrainConfig(data=str(root), out=str(tmp_path / "run"), size=64, eval_size=64, batch=4, epochs=3,
+                      lr=3e-3, warmup_steps=1, workers=0, head_width=16, val_every=2)
+    train(cfg, log=lambda *_: None)
+    rows = list(csv.DictReader(open(tmp_path / "run" / "log.csv")))
+    assert [bool(r["val_miou"]) for r in rows] == [False, True, True]
+    assert (tmp_path / "run" / "best.safetensors").exists() and (tmp_path / "run" / "curves.png").exists()

@@ -56,7 +56,7 @@ def load_backgrounds(folder: str | Path | None, max_side: int = 480) -> list[np.
     if folder is None or not Path(folder).is_dir():
         return []
     out = []
-    for p in sorted(Path(folder).glob("*.jpg")) + sorted(Path(folder).glob("*.png")):
+    for p in [q for ext in ("jpg", "png", "webp") for q in sorted(Path(folder).glob(f"*.{ext}"))]:
         img = cv2.imread(str(p), cv2.IMREAD_COLOR)
         if img is None:
             continue

@@ -44,6 +44,9 @@ class TrainConfig:
     init: str | None = None  # start from these weights when there is no checkpoint to resume (a new machine)
     lovasz: float = 0.0  # weight of the Lovasz hinge term (a per-image IoU surrogate; for fine-tuning)
     ema: float = 0.0  # >0: validate and ship an exponential moving average of the weights (timm ModelEmaV3)
+    # validate every N epochs (and always after the last one): on a GPU an epoch takes seconds and the
+    # CPU-side validation through the Segmenter would take most of the run
+    val_every: int = 1
 
 
 def _dist_info() -> tuple[int, int, int]:
@@ -62,6 +65,15 @@ def lr_factor(step: int, total_steps: int, warmup: int, elapsed_s: float, budget
         progress = max(progress, elapsed_s / budget_s)
     progress = min(1.0, progress)
     return 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def _one_thread_per_worker(_worker_id: int) -> None:
+    # each loader worker is one process: OpenCV's and torch's own thread pools in every one of them
+    # would oversubscribe the cores the workers are meant to share
+    import cv2
+
+    cv2.setNumThreads(1)
+    torch.set_num_threads(1)
 
 
 def validate(model, items, eval_size: int) -> dict:
@@ -91,9 +103,9 @@ def plot_curves(log_path: Path, out_png: Path) -> None:
     ax1.set_ylabel("train loss", color="C0")
     ax2 = ax1.twinx()
     for key, style in (("val_miou", "C1-"), ("val_portrait", "C2--"), ("val_fullbody", "C3--")):
-        vals = [float(r[key]) for r in rows if r.get(key)]
-        if vals:
-            ax2.plot(ep[: len(vals)], vals, style, label=key)
+        points = [(e, float(r[key])) for e, r in zip(ep, rows) if r.get(key)]  # validated epochs only
+        if points:
+            ax2.plot(*zip(*points), style, label=key)
     ax2.set_ylabel("val mIoU")
     fig.legend(loc="lower center", ncol=4, fontsize=8)
     fig.tight_layout(rect=(0, 0.08, 1, 1))
@@ -148,7 +160,8 @@ def train(cfg: TrainConfig, log=print) -> dict:
     sampler = DistributedSampler(dataset, shuffle=True) if world > 1 else None
     loader = DataLoader(dataset, batch_size=cfg.batch, shuffle=sampler is None, sampler=sampler,
                         num_workers=cfg.workers, drop_last=len(dataset) >= cfg.batch,
-                        persistent_workers=False, pin_memory=device.type == "cuda")
+                        persistent_workers=False, pin_memory=device.type == "cuda",
+                        worker_init_fn=_one_thread_per_worker if cfg.workers > 0 else None)
     steps_per_epoch = max(1, len(loader))
     total_steps = steps_per_epoch * cfg.epochs
     budget_s = cfg.time_budget_min * 60 if cfg.time_budget_min else None
@@ -205,7 +218,8 @@ def train(cfg: TrainConfig, log=print) -> dict:
                "lr": f"{cfg.lr * f:.6f}", "minutes": f"{(time.time() - t_start) / 60:.1f}"}
         if is_main:
             shipped = ema.module if ema is not None else model
-            if val_items:
+            last_epoch = stopped_by_budget or epoch + 1 == cfg.epochs
+            if val_items and ((epoch + 1) % max(1, cfg.val_every) == 0 or last_epoch):
                 last_val = validate(shipped, val_items, cfg.eval_size)
                 src = last_val["sources"]
                 # per-image mean over all val images, as eval.py's "all": a macro over sources let the
@@ -216,6 +230,8 @@ def train(cfg: TrainConfig, log=print) -> dict:
                                   ("val_scene", "cdnet-pedestrians")):
                     if name in src:
                         row[key] = f"{src[name]['miou']:.4f}"
+            elif val_items:
+                score = -math.inf  # not validated this epoch: never chosen as best
             else:
                 score = -float(np.mean(losses))
             with open(log_path, "a", newline="") as fh:

@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""Pack the training data small enough to travel to a lent GPU machine (64 MiB with the repo).
+
+The person-seg photos are 117 MB as JPEG at 512 px, but training reads them at most 400 px on the
+longest side (AugmentedPeople's max_side) and backgrounds at 480 px: packing at those sizes as WebP
+loses nothing training would see except a little re-encoding. Masks stay lossless PNG.
+
+    python scripts/pack_data.py --src ../shared/data --out pack
+    python scripts/train.py --data pack/person-seg --backgrounds pack/backgrounds ...
+
+Writes OUT/person-seg/{images,masks,manifest.csv} and OUT/backgrounds/, and prints the total size.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from pathlib import Path
+
+import cv2
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from fastvit_fx.training.data import load_pair, read_manifest  # noqa: E402
+
+
+def _fit(img, max_side: int, interpolation=cv2.INTER_AREA):
+    h, w = img.shape[:2]
+    if max(h, w) <= max_side:
+        return img
+    s = max_side / max(h, w)
+    return cv2.resize(img, (round(w * s), round(h * s)), interpolation=interpolation)
+
+
+def _write(path: Path, img, params) -> None:
+    if not cv2.imwrite(str(path), img, params):
+        raise OSError(f"{path}: could not write (disk full or unwritable folder?)")
+
+
+def pack_people(src: Path, out: Path, max_side: int, quality: int) -> int:
+    (out / "images").mkdir(parents=True, exist_ok=True)
+    (out / "masks").mkdir(exist_ok=True)
+    with open(src / "manifest.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    items = read_manifest(src)
+    if len(items) != len(rows):
+        raise ValueError(f"{src / 'manifest.csv'}: {len(rows)} rows but {len(items)} readable items")
+    for row, item in zip(rows, items):
+        img, mask = load_pair(item, max_side)  # the same downscale training applies
+        stem = Path(row["image"]).stem
+        row["image"], row["mask"] = f"images/{stem}.webp", f"masks/{stem}.png"
+        _write(out / row["image"], img, [cv2.IMWRITE_WEBP_QUALITY, quality])
+        _write(out / row["mask"], mask, [cv2.IMWRITE_PNG_COMPRESSION, 9])  # soft edges, as training sees them
+    with open(out / "manifest.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, list(rows[0].keys()))
+        w.writeheader()
+        w.writerows(rows)
+    return len(rows)
+
+
+def pack_backgrounds(src: Path, out: Path, max_side: int, quality: int) -> int:
+    out.mkdir(parents=True, exist_ok=True)
+    n = 0
+    for p in sorted(src.iterdir()):
+        if p.suffix.lower() not in (".jpg", ".jpeg", ".png", ".webp"):
+            continue
+        img = cv2.imread(str(p), cv2.IMREAD_COLOR)
+        if img is None:
+            raise ValueError(f"{p}: unreadable image")
+        _write(out / f"{p.stem}.webp", _fit(img, max_side), [cv2.IMWRITE_WEBP_QUALITY, quality])
+        n += 1
+    return n
+
+
+def folder_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--src", type=Path, default=Path("../shared/data"),
+                    help="folder holding person-seg/ and (optionally) backgrounds/")
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--max-side", type=int, default=400, help="photos: training reads them at 400 px")
+    ap.add_argument("--background-side", type=int, default=480, help="training reads scenes at 480 px")
+    ap.add_argument("--quality", type=int, default=82, help="WebP quality of the photos")
+    args = ap.parse_args(argv)
+    people = args.src / "person-seg"
+    if not (people / "manifest.csv").exists():
+        print(f"error: {people}: no manifest.csv there", file=sys.stderr)
+        return 2
+    n = pack_people(people, args.out / "person-seg", args.max_side, args.quality)
+    m = 0
+    if (args.src / "backgrounds").is_dir():
+        m = pack_backgrounds(args.src / "backgrounds", args.out / "backgrounds", args.background_side, args.quality)
+    print(f"packed {n} pairs and {m} backgrounds into {args.out}: {folder_bytes(args.out) / 2**20:.1f} MiB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

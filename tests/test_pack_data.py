@@ -1,0 +1,47 @@
+"""scripts/pack_data.py: a compact copy of the training data that trains the same way."""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from fastvit_fx.training.data import AugmentedPeople, load_backgrounds, load_pair, read_manifest
+from test_training import make_dataset
+
+_spec = importlib.util.spec_from_file_location(
+    "pack_data", Path(__file__).resolve().parents[1] / "scripts" / "pack_data.py")
+pack_data = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(pack_data)
+
+
+def test_packed_copy_keeps_every_pair_split_and_label_at_the_training_size(tmp_path):
+    src = tmp_path / "data"
+    make_dataset(src / "person-seg", n_train=6, n_val=2)
+    (src / "backgrounds").mkdir()
+    scene = np.random.default_rng(1).integers(0, 255, (300, 600, 3)).astype(np.uint8)
+    cv2.imwrite(str(src / "backgrounds" / "street.jpg"), scene)
+
+    assert pack_data.main(["--src", str(src), "--out", str(tmp_path / "pack"), "--max-side", "50",
+                           "--background-side", "120"]) == 0
+
+    before = read_manifest(src / "person-seg")
+    after = read_manifest(tmp_path / "pack" / "person-seg")
+    assert [(i.name, i.source, i.split) for i in after] == [(i.name, i.source, i.split) for i in before]
+    for old, new in zip(before, after):
+        img, mask = load_pair(new)
+        ref_img, ref_mask = load_pair(old, max_side=50)  # what training would have read from the original
+        assert img.shape == ref_img.shape and max(img.shape[:2]) <= 50
+        assert np.abs(mask.astype(int) - ref_mask).max() == 0  # labels are lossless
+        assert np.abs(img.astype(int) - ref_img).mean() < 12  # photos only lose a little to WebP
+    scenes = load_backgrounds(tmp_path / "pack" / "backgrounds")
+    assert len(scenes) == 1 and scenes[0].shape == (60, 120, 3)
+    ds = AugmentedPeople(after, scenes, 64, (0.5,) * 3, (0.25,) * 3)
+    x, y = ds[0]
+    assert x.shape == (3, 64, 64) and 0 < float(y.mean()) < 1
+
+
+def test_missing_manifest_is_a_one_line_error(tmp_path, capsys):
+    assert pack_data.main(["--src", str(tmp_path), "--out", str(tmp_path / "pack")]) == 2
+    assert str(tmp_path / "person-seg") in capsys.readouterr().err
