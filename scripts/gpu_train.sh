@@ -18,5 +18,7 @@ python3 scripts/train.py --data pack/person-seg --backgrounds pack/backgrounds -
     --init models/fastvit_t8_person.safetensors --time-budget "$MINUTES" --epochs 1000 \
     --size 256 --batch 64 --workers "${WORKERS:-14}" --lr 1e-3 --warmup-steps 200 \
     --lovasz 1 --ema 0.999 --val-every "${VAL_EVERY:-15}" \
-    --export "$OUT/export_fp16.safetensors" "$@" 2>&1 | tr '\r' '\n' | grep -v '^epoch .*it/s' | tee "$OUT/train.log"
-cp /tmp/gpu_run/log.csv /tmp/gpu_run/curves.png "$OUT/"
+    --export "$OUT/export_fp16.safetensors" "$@" 2>&1 | tr '\r' '\n' | grep --line-buffered -v '^epoch .*it/s' | tee "$OUT/train.log" \
+    || status=$?
+cp /tmp/gpu_run/log.csv /tmp/gpu_run/curves.png "$OUT/" || true  # whatever the run got to, bring it back
+exit "${status:-0}"
