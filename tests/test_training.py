@@ -193,6 +193,19 @@ def test_augmented_samples_are_square_and_labelled():
     del rng
 
 
+def test_defocused_background_blurs_the_scene_and_leaves_the_person_sharp():
+    from fastvit_fx.training.augment import defocus_background
+
+    yy, xx = np.mgrid[:120, :160]
+    frame = np.repeat((((yy // 4 + xx // 4) % 2) * 255).astype(np.uint8)[..., None], 3, axis=2)  # sharp checks
+    label = np.zeros((120, 160), np.uint8)
+    label[30:110, 60:100] = 255
+    out = defocus_background(frame, label, np.random.default_rng(0))
+    assert np.array_equal(out[label == 255], frame[label == 255])  # the person is untouched
+    sharpness = lambda img: cv2.Laplacian(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY), cv2.CV_32F)[:, :50].var()
+    assert sharpness(out) < 0.2 * sharpness(frame)  # the scene lost most of its detail
+
+
 def test_whole_photo_keeps_a_tall_frame_standing_and_pads_the_right_like_the_segmenter():
     img = np.full((150, 100, 3), 60, np.uint8)
     mask = np.zeros((150, 100), np.uint8)
