@@ -15,13 +15,16 @@ def apply_size(frame_h: int, frame_w: int, apply_scale: float = APPLY_SCALE) -> 
 
 def guided_upsample(mask_low: np.ndarray, frame_bgr: np.ndarray, radius: int = 2,
                     eps: float = 1e-3, work_scale: float = 0.25, apply_scale: float = APPLY_SCALE,
-                    frame_at_apply: np.ndarray | None = None) -> np.ndarray:
-    """Fast guided filter (He & Sun 2015): fit mask ~ a * gray + b at a low working resolution,
+                    frame_at_apply: np.ndarray | None = None, color: bool = True) -> np.ndarray:
+    """Fast guided filter (He & Sun 2015): fit mask ~ a . colour + b at a low working resolution,
     upsample (a, b), apply them at `apply_scale` of the frame, and upsample the result once.
 
     Applying at half resolution instead of full is 6x cheaper at 1280x720 (1.5 vs 9 ms here) and keeps
     most of the gain: on a disc test, 0.02% of pixels on the wrong side of the edge vs 0% at full
     resolution and 0.17% with plain bilinear upsampling.
+    color: guide by the three colour channels (the default), not by grey alone. Red trousers on green
+    grass can be one grey; on val photos (shipped weights, one pass) the colour guide scored +0.0055
+    mIoU on full body and +0.0004 on portraits over the grey one, for about 1 ms more at 1280x720.
     mask_low: float32 in [0, 1], any size; frame_bgr: HxWx3 uint8. Returns float32 HxW in [0, 1].
     frame_at_apply: the frame already resized (INTER_AREA) to apply_size(H, W), when the caller has
     it (the Segmenter letterboxes from it too, so a 720p frame is downscaled once, not twice).
@@ -31,10 +34,20 @@ def guided_upsample(mask_low: np.ndarray, frame_bgr: np.ndarray, radius: int = 2
     wh, ww = max(8, int(H * work_scale)), max(8, int(W * work_scale))
     if frame_at_apply is None or frame_at_apply.shape[:2] != (ah, aw):
         frame_at_apply = cv2.resize(frame_bgr, (aw, ah), interpolation=cv2.INTER_AREA)
-    gray = cv2.cvtColor(frame_at_apply, cv2.COLOR_BGR2GRAY)
-    guide = cv2.resize(gray, (ww, wh), interpolation=cv2.INTER_AREA).astype(np.float32) * (1 / 255)
     p = cv2.resize(mask_low, (ww, wh), interpolation=cv2.INTER_LINEAR)
     k = (2 * radius + 1, 2 * radius + 1)
+    fit = _fit_color if color else _fit_gray
+    q = fit(frame_at_apply, p, (ww, wh), k, eps)
+    if (ah, aw) != (H, W):
+        q = cv2.resize(q, (W, H), interpolation=cv2.INTER_LINEAR)
+    return np.clip(q, 0.0, 1.0, out=q)
+
+
+def _fit_gray(frame_at_apply: np.ndarray, p: np.ndarray, work_wh, k, eps: float) -> np.ndarray:
+    """Grey guide: per-pixel a, b from 1-D regressions; applied at the apply resolution."""
+    ah, aw = frame_at_apply.shape[:2]
+    gray = cv2.cvtColor(frame_at_apply, cv2.COLOR_BGR2GRAY)
+    guide = cv2.resize(gray, work_wh, interpolation=cv2.INTER_AREA).astype(np.float32) * (1 / 255)
     mean_i = cv2.boxFilter(guide, -1, k)
     mean_p = cv2.boxFilter(p, -1, k)
     cov_ip = cv2.boxFilter(guide * p, -1, k) - mean_i * mean_p
@@ -46,9 +59,44 @@ def guided_upsample(mask_low: np.ndarray, frame_bgr: np.ndarray, radius: int = 2
     b = cv2.resize(cv2.boxFilter(b, -1, k), (aw, ah), interpolation=cv2.INTER_LINEAR)
     q = cv2.multiply(gray, a, dtype=cv2.CV_32F)
     cv2.add(q, b, dst=q)
-    if (ah, aw) != (H, W):
-        q = cv2.resize(q, (W, H), interpolation=cv2.INTER_LINEAR)
-    return np.clip(q, 0.0, 1.0, out=q)
+    return q
+
+
+def _fit_color(frame_at_apply: np.ndarray, p: np.ndarray, work_wh, k, eps: float) -> np.ndarray:
+    """Colour guide: per-pixel 3-vector a from the 3x3 colour covariance (inverted in closed form,
+    elementwise, which is far cheaper than a batched solve)."""
+    ah, aw = frame_at_apply.shape[:2]
+    guide = cv2.resize(frame_at_apply, work_wh, interpolation=cv2.INTER_AREA).astype(np.float32) * (1 / 255)
+    box = lambda x: cv2.boxFilter(x, -1, k)  # noqa: E731
+    mean_i = box(guide)
+    mean_p = box(p)
+    c0, c1, c2 = cv2.split(box(guide * p[..., None]) - mean_i * mean_p[..., None])  # cov(I, p)
+    m0, m1, m2 = cv2.split(mean_i)
+    g0, g1, g2 = cv2.split(guide)
+    # the six distinct entries of cov(I) + eps * identity
+    s00 = box(g0 * g0) - m0 * m0 + eps
+    s01 = box(g0 * g1) - m0 * m1
+    s02 = box(g0 * g2) - m0 * m2
+    s11 = box(g1 * g1) - m1 * m1 + eps
+    s12 = box(g1 * g2) - m1 * m2
+    s22 = box(g2 * g2) - m2 * m2 + eps
+    # adjugate of the symmetric matrix, then a = adj . cov(I, p) / det
+    i00, i01, i02 = s11 * s22 - s12 * s12, s02 * s12 - s01 * s22, s01 * s12 - s02 * s11
+    i11, i12, i22 = s00 * s22 - s02 * s02, s01 * s02 - s00 * s12, s00 * s11 - s01 * s01
+    inv_det = 1.0 / (s00 * i00 + s01 * i01 + s02 * i02)
+    a0 = (i00 * c0 + i01 * c1 + i02 * c2) * inv_det
+    a1 = (i01 * c0 + i11 * c1 + i12 * c2) * inv_det
+    a2 = (i02 * c0 + i12 * c1 + i22 * c2) * inv_det
+    b = mean_p - a0 * m0 - a1 * m1 - a2 * m2
+    # the 1/255 of the uint8 guide is folded into a, so the apply step reads the frame as is
+    a = cv2.resize(box(cv2.merge([a0, a1, a2])) * (1 / 255), (aw, ah), interpolation=cv2.INTER_LINEAR)
+    q = cv2.resize(box(b), (aw, ah), interpolation=cv2.INTER_LINEAR)
+    weighted = cv2.multiply(frame_at_apply, a, dtype=cv2.CV_32F)
+    q += cv2.transform(weighted, _SUM_CHANNELS)  # a . colour per pixel (numpy's sum(axis=2) is 1000x slower)
+    return q
+
+
+_SUM_CHANNELS = np.ones((1, 3), np.float32)
 
 
 class TemporalSmoother:

@@ -63,6 +63,7 @@ class Segmenter:
         if self.size < 32:
             raise ValueError(f"input size must be at least 32, got {self.size}")
         self.refine = refine
+        self.color_guide = True  # the guided filter reads colour, not grey (refine.guided_upsample)
         self.smoother = TemporalSmoother() if smooth else None
         self.zoom = zoom
         self._fixed_hw = getattr(self.backend, "input_hw", None)  # Core ML: one input shape
@@ -136,7 +137,7 @@ class Segmenter:
             # one area downscale serves both the letterbox and the guided filter's apply step
             half = cv2.resize(frame_bgr, apply_size(h, w), interpolation=cv2.INTER_AREA)
             prob, _ = self.probabilities(frame_bgr, downscaled=half)
-            return guided_upsample(prob, frame_bgr, frame_at_apply=half), prob
+            return guided_upsample(prob, frame_bgr, frame_at_apply=half, color=self.color_guide), prob
         prob, _ = self.probabilities(frame_bgr)
         return cv2.resize(prob, (w, h), interpolation=cv2.INTER_LINEAR), prob
 

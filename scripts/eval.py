@@ -58,12 +58,15 @@ def main(argv=None) -> int:
     p.add_argument("--json", default=None)
     p.add_argument("--no-zoom", dest="zoom", action="store_false",
                    help="one network pass per image (no closer look at small people)")
+    p.add_argument("--grey-guide", dest="color_guide", action="store_false",
+                   help="guided upsampling by grey, not colour (the app's default before session 4)")
     args = p.parse_args(argv)
     items = read_manifest(args.data, args.split)
     if not items:
         print(f"error: {args.data}: no '{args.split}' rows in manifest.csv", file=sys.stderr)
         return 2
     seg = Segmenter(weights=args.weights, backend=args.backend, size=args.size, device="cpu", zoom=args.zoom)
+    seg.color_guide = args.color_guide
     bgs = load_backgrounds(args.backgrounds) if args.wide or args.paste_height else None
     result = evaluate(seg, items, wide=args.wide, backgrounds=bgs, keep_worst=args.worst if args.worst_grid else 0,
                       paste_height=args.paste_height)

@@ -71,6 +71,26 @@ def test_guided_upsample_puts_the_edge_where_the_frame_has_it():
     assert refined.shape == (h, w) and refined.dtype == np.float32
 
 
+def test_colour_guide_finds_an_edge_that_grey_cannot_see():
+    import cv2
+
+    h, w = 360, 640
+    red, green = (40, 40, 200), (40, 121, 40)  # BGR; both grey 88
+    grey_of = cv2.cvtColor(np.uint8([[red, green]]), cv2.COLOR_BGR2GRAY)[0].astype(int)
+    assert abs(grey_of[0] - grey_of[1]) <= 2
+    frame = np.empty((h, w, 3), np.uint8)
+    frame[:] = green
+    cv2.rectangle(frame, (200, 60), (440, 360), red, -1)  # red trousers on grass, one grey
+    truth = np.zeros((h, w), np.float32)
+    truth[60:, 200:441] = 1.0
+    low = cv2.resize(truth, (32, 18), interpolation=cv2.INTER_AREA)
+    wrong = lambda m: ((m > 0.5) != (truth > 0.5)).mean()  # noqa: E731
+    grey = guided_upsample(low, frame, color=False)
+    colour = guided_upsample(low, frame)
+    assert wrong(colour) < 0.5 * wrong(grey)
+    assert colour.shape == (h, w) and colour.dtype == np.float32 and 0 <= colour.min() and colour.max() <= 1
+
+
 def test_guided_upsample_reuses_a_given_downscale_and_ignores_a_wrong_one():
     import cv2
 
@@ -104,3 +124,11 @@ def test_smoothing_segmenter_resets(weights_file):
     seg.reset()
     again = seg(frame)
     np.testing.assert_allclose(first, again, atol=1e-6)
+
+
+def test_refine_bench_times_each_upsampling_against_grey():
+    from fastvit_fx.bench.refine import bench_refine
+
+    rows = bench_refine(frame_hw=(72, 128), size=64, repeats=3)
+    assert [r["upsampling"] for r in rows] == ["bilinear", "guided, grey", "guided, colour (default)"]
+    assert all(r["ms"] > 0 for r in rows) and rows[1]["x grey"] == 1.0

@@ -1,10 +1,10 @@
-"""`fastvit-fx bench`: segmentation latency per backend and size, effects cost, pipeline rate."""
+"""`fastvit-fx bench`: segmentation latency per backend and size, mask upsampling, effects cost, pipeline rate."""
 from __future__ import annotations
 
 import importlib.util
 import json
 
-SECTIONS = ("segmentation", "effects", "pipeline")
+SECTIONS = ("segmentation", "refine", "effects", "pipeline")
 
 
 def add_arguments(parser) -> None:
@@ -31,6 +31,10 @@ def run(args) -> int:
         backends = tuple(args.backends) if args.backends else available_backends()
         report["segmentation"] = bench_segmentation(sizes=tuple(args.sizes), repeats=args.repeats,
                                                     weights=args.weights, backends=backends)
+    if "refine" in args.sections:
+        from ..bench.refine import bench_refine
+
+        report["refine"] = bench_refine(repeats=args.repeats)
     if "effects" in args.sections:
         if _available("fastvit_fx.bench.effects"):
             from ..bench.effects import bench_effects
@@ -57,7 +61,7 @@ def run(args) -> int:
                                          ("fused", "fused"), ("net_ms", "net ms (median)"),
                                          ("net_p90_ms", "net ms (p90)"), ("segment_ms", "Segmenter ms")]))
         print()
-    for key in ("effects", "pipeline"):
+    for key in ("refine", "effects", "pipeline"):
         value = report.get(key)
         if value is None:
             continue

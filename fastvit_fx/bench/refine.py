@@ -1,0 +1,33 @@
+"""Cost of turning the network's stride-4 mask into a frame-sized one: bilinear, grey- and colour-guided."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ..preprocess import letterbox_shape
+from ..refine import apply_size, guided_upsample
+from .segmentation import interleaved
+
+
+def bench_refine(frame_hw=(720, 1280), size: int = 256, repeats: int = 60) -> list[dict]:
+    """Rows of {upsampling, ms (median), ms (p90), x grey}, timed in interleaved rounds on one frame.
+
+    As in the Segmenter, the half-size frame is made once per frame and shared with the letterbox,
+    so it is not counted here.
+    """
+    rng = np.random.default_rng(0)
+    h, w = frame_hw
+    frame = cv2.GaussianBlur(rng.integers(0, 255, (h, w, 3), dtype=np.uint8), (0, 0), 3)
+    box = letterbox_shape(h, w, size)
+    low = rng.random((box.h // 4, box.w // 4)).astype(np.float32)
+    half = cv2.resize(frame, apply_size(h, w), interpolation=cv2.INTER_AREA)
+    cases = {
+        "bilinear": lambda: cv2.resize(low, (w, h), interpolation=cv2.INTER_LINEAR),
+        "guided, grey": lambda: guided_upsample(low, frame, frame_at_apply=half, color=False),
+        "guided, colour (default)": lambda: guided_upsample(low, frame, frame_at_apply=half, color=True),
+    }
+    samples = dict(zip(cases, interleaved(list(cases.values()), repeats=repeats)))
+    grey = float(np.median(samples["guided, grey"]))
+    return [{"upsampling": name, "ms": round(float(np.median(s)), 2),
+             "p90 ms": round(float(np.percentile(s, 90)), 2), "x grey": round(float(np.median(s)) / grey, 2)}
+            for name, s in samples.items()]
