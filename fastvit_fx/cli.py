@@ -41,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or argv[0] not in SUBCOMMANDS and argv[0] not in ("-h", "--help"):
         argv = ["app", *argv]  # `fastvit-fx --effect snow` launches the app
     args = build_parser().parse_args(argv)
+    from .memory import keep_freed_buffers
+
+    keep_freed_buffers()  # per-frame temporaries stop page-faulting (fastvit_fx/memory.py)
     module = importlib.import_module(f"fastvit_fx.commands.{args.command}")
     try:
         return int(module.run(args) or 0)
