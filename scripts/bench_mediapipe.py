@@ -163,6 +163,9 @@ def main(argv=None) -> int:
 
     weights = Path(args.weights) if args.weights else default_weights()
     config, _ = load_weights(weights)
+    from fastvit_fx.memory import keep_freed_buffers
+
+    keep_freed_buffers()  # as the app's CLI does: per-frame buffers stop page-faulting
     size = args.size or config.input_size
     backend = create_backend(args.backend, weights, size, None, threads=args.threads)
     # timed: one network pass a frame, like MediaPipe (zoom's second look on stills is off; in video
