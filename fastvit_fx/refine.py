@@ -23,8 +23,9 @@ def guided_upsample(mask_low: np.ndarray, frame_bgr: np.ndarray, radius: int = 2
     most of the gain: on a disc test, 0.02% of pixels on the wrong side of the edge vs 0% at full
     resolution and 0.17% with plain bilinear upsampling.
     color: guide by the three colour channels (the default), not by grey alone. Red trousers on green
-    grass can be one grey; on val photos (shipped weights, one pass) the colour guide scored +0.0055
-    mIoU on full body and +0.0004 on portraits over the grey one, for about 1 ms more at 1280x720.
+    grass can be one grey; on val photos (session 3's weights, one pass) the colour guide scored +0.0055
+    mIoU on full body and +0.0004 on portraits over the grey one, for about 2 ms more at 1280x720
+    (3.1 vs 1.0 ms, `fastvit-fx bench --sections refine`).
     mask_low: float32 in [0, 1], any size; frame_bgr: HxWx3 uint8. Returns float32 HxW in [0, 1].
     frame_at_apply: the frame already resized (INTER_AREA) to apply_size(H, W), when the caller has
     it (the Segmenter letterboxes from it too, so a 720p frame is downscaled once, not twice).
@@ -92,7 +93,7 @@ def _fit_color(frame_at_apply: np.ndarray, p: np.ndarray, work_wh, k, eps: float
     a = cv2.resize(box(cv2.merge([a0, a1, a2])) * (1 / 255), (aw, ah), interpolation=cv2.INTER_LINEAR)
     q = cv2.resize(box(b), (aw, ah), interpolation=cv2.INTER_LINEAR)
     weighted = cv2.multiply(frame_at_apply, a, dtype=cv2.CV_32F)
-    q += cv2.transform(weighted, _SUM_CHANNELS)  # a . colour per pixel (numpy's sum(axis=2) is 1000x slower)
+    q += cv2.transform(weighted, _SUM_CHANNELS)  # a . colour per pixel, far faster than numpy's sum(axis=2)
     return q
 
 
