@@ -6,6 +6,10 @@ import numpy as np
 
 
 APPLY_SCALE = 0.5  # the guided filter's apply resolution, as a fraction of the frame
+# (radius, eps) per guide, each the best of a sweep on train photos (never val). Colour, run 4's weights,
+# 209 photos, full body / portraits: r2 eps 1e-3 0.911 / 0.9388, r4 eps 3e-4 0.914 / 0.9394, r4 eps
+# 1e-4 0.915 / 0.9394; 3e-4 is kept so sensor noise in dim webcam frames is not followed into the mask.
+GUIDE_DEFAULTS = {"grey": (2, 1e-3), "color": (4, 3e-4)}
 
 
 def apply_size(frame_h: int, frame_w: int, apply_scale: float = APPLY_SCALE) -> tuple[int, int]:
@@ -13,8 +17,8 @@ def apply_size(frame_h: int, frame_w: int, apply_scale: float = APPLY_SCALE) -> 
     return max(8, int(frame_w * apply_scale)), max(8, int(frame_h * apply_scale))
 
 
-def guided_upsample(mask_low: np.ndarray, frame_bgr: np.ndarray, radius: int = 2,
-                    eps: float = 1e-3, work_scale: float = 0.25, apply_scale: float = APPLY_SCALE,
+def guided_upsample(mask_low: np.ndarray, frame_bgr: np.ndarray, radius: int | None = None,
+                    eps: float | None = None, work_scale: float = 0.25, apply_scale: float = APPLY_SCALE,
                     frame_at_apply: np.ndarray | None = None, color: bool = True) -> np.ndarray:
     """Fast guided filter (He & Sun 2015): fit mask ~ a . colour + b at a low working resolution,
     upsample (a, b), apply them at `apply_scale` of the frame, and upsample the result once.
@@ -25,11 +29,15 @@ def guided_upsample(mask_low: np.ndarray, frame_bgr: np.ndarray, radius: int = 2
     color: guide by the three colour channels (the default), not by grey alone. Red trousers on green
     grass can be one grey; on val photos (session 3's weights, one pass) the colour guide scored +0.0055
     mIoU on full body and +0.0004 on portraits over the grey one, for about 2 ms more at 1280x720
-    (3.1 vs 1.0 ms, `fastvit-fx bench --sections refine`).
+    (3.3 vs 1.0 ms, `fastvit-fx bench --sections refine`).
     mask_low: float32 in [0, 1], any size; frame_bgr: HxWx3 uint8. Returns float32 HxW in [0, 1].
     frame_at_apply: the frame already resized (INTER_AREA) to apply_size(H, W), when the caller has
     it (the Segmenter letterboxes from it too, so a 720p frame is downscaled once, not twice).
+    radius, eps: by default the best of a sweep on train photos for each guide (GUIDE_DEFAULTS).
     """
+    default_radius, default_eps = GUIDE_DEFAULTS["color" if color else "grey"]
+    radius = default_radius if radius is None else radius
+    eps = default_eps if eps is None else eps
     H, W = frame_bgr.shape[:2]
     aw, ah = apply_size(H, W, apply_scale)
     wh, ww = max(8, int(H * work_scale)), max(8, int(W * work_scale))
