@@ -21,15 +21,7 @@ import cv2
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from fastvit_fx.training.data import load_pair, read_manifest  # noqa: E402
-
-
-def _fit(img, max_side: int, interpolation=cv2.INTER_AREA):
-    h, w = img.shape[:2]
-    if max(h, w) <= max_side:
-        return img
-    s = max_side / max(h, w)
-    return cv2.resize(img, (round(w * s), round(h * s)), interpolation=interpolation)
+from fastvit_fx.training.data import fit_longest_side, load_pair, read_manifest  # noqa: E402
 
 
 def _write(path: Path, img, params) -> None:
@@ -67,7 +59,7 @@ def pack_backgrounds(src: Path, out: Path, max_side: int, quality: int) -> int:
         img = cv2.imread(str(p), cv2.IMREAD_COLOR)
         if img is None:
             raise ValueError(f"{p}: unreadable image")
-        _write(out / f"{p.stem}.webp", _fit(img, max_side), [cv2.IMWRITE_WEBP_QUALITY, quality])
+        _write(out / f"{p.stem}.webp", fit_longest_side(img, max_side), [cv2.IMWRITE_WEBP_QUALITY, quality])
         n += 1
     return n
 

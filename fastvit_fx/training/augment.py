@@ -146,6 +146,14 @@ def camera_faults(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
+def lens_and_camera(frame: np.ndarray, label: np.ndarray, rng: np.random.Generator):
+    """The last steps of every sample: sometimes a shallow depth of field, then the camera's faults."""
+    frame, label = np.ascontiguousarray(frame), np.ascontiguousarray(label)
+    if rng.random() < DEFOCUS_P:
+        frame = defocus_background(frame, label, rng)
+    return camera_faults(frame, rng), label
+
+
 def letterbox_into(img: np.ndarray, label: np.ndarray, out_h: int, out_w: int,
                    pad_value: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray]:
     """Fit a wide frame into the training square the way the Segmenter pads (bottom/right)."""
@@ -170,10 +178,7 @@ def whole_photo(rng: np.random.Generator, img: np.ndarray, mask: np.ndarray, out
     frame, label = img[y0:y0 + ch, x0:x0 + cw], mask[y0:y0 + ch, x0:x0 + cw]
     if rng.random() < 0.5:
         frame, label = frame[:, ::-1], label[:, ::-1]
-    frame, label = np.ascontiguousarray(frame), np.ascontiguousarray(label)
-    if rng.random() < DEFOCUS_P:
-        frame = defocus_background(frame, label, rng)
-    frame = camera_faults(frame, rng)
+    frame, label = lens_and_camera(frame, label, rng)
     return letterbox_into(frame, np.ascontiguousarray(label), out_size, out_size, pad_value)
 
 
@@ -216,10 +221,7 @@ def make_sample(rng: np.random.Generator, img: np.ndarray, mask: np.ndarray,
             paste_person(frame, label, oimg, omask, "small", rng)
     if rng.random() < 0.5:
         frame, label = frame[:, ::-1], label[:, ::-1]
-    frame, label = np.ascontiguousarray(frame), np.ascontiguousarray(label)
-    if rng.random() < DEFOCUS_P:
-        frame = defocus_background(frame, label, rng)
-    frame = camera_faults(frame, rng)
+    frame, label = lens_and_camera(frame, label, rng)
     if wide:
         frame, label = letterbox_into(frame, label, out_size, out_size, pad_value)
     return frame, label

@@ -45,11 +45,18 @@ def load_pair(item: Item, max_side: int | None = None) -> tuple[np.ndarray, np.n
     if mask.shape != img.shape[:2]:
         mask = cv2.resize(mask, (img.shape[1], img.shape[0]), interpolation=cv2.INTER_NEAREST)
     if max_side and max(img.shape[:2]) > max_side:
-        s = max_side / max(img.shape[:2])
-        size = (round(img.shape[1] * s), round(img.shape[0] * s))
-        img = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
-        mask = cv2.resize(mask, size, interpolation=cv2.INTER_LINEAR)
+        img = fit_longest_side(img, max_side)
+        mask = cv2.resize(mask, (img.shape[1], img.shape[0]), interpolation=cv2.INTER_LINEAR)
     return img, mask
+
+
+def fit_longest_side(img: np.ndarray, max_side: int, interpolation: int = cv2.INTER_AREA) -> np.ndarray:
+    """Shrink so the longest side is at most max_side (never enlarge): how training reads images."""
+    h, w = img.shape[:2]
+    if max(h, w) <= max_side:
+        return img
+    s = max_side / max(h, w)
+    return cv2.resize(img, (round(w * s), round(h * s)), interpolation=interpolation)
 
 
 def load_backgrounds(folder: str | Path | None, max_side: int = 480) -> list[np.ndarray]:
@@ -60,10 +67,7 @@ def load_backgrounds(folder: str | Path | None, max_side: int = 480) -> list[np.
         img = cv2.imread(str(p), cv2.IMREAD_COLOR)
         if img is None:
             continue
-        if max(img.shape[:2]) > max_side:
-            s = max_side / max(img.shape[:2])
-            img = cv2.resize(img, (round(img.shape[1] * s), round(img.shape[0] * s)), interpolation=cv2.INTER_AREA)
-        out.append(img)
+        out.append(fit_longest_side(img, max_side))
     return out
 
 
