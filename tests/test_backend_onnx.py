@@ -233,3 +233,26 @@ def test_export_command_errors(tmp_path, onnx_dir, capsys):
     assert "missing.safetensors" in err and len(err.strip().splitlines()) == 1
     assert main(["export", "onnx", "--weights", weights, "--int8", "--calib", str(tmp_path / "nodir")]) == 2
     assert "nodir" in capsys.readouterr().err
+
+
+def test_edge_refiner_exports_to_onnx_and_int8(tmp_path, person_frame):
+    import torch
+
+    from conftest import randomize_batchnorm
+    from fastvit_fx.backends.torch_backend import TorchBackend
+    from fastvit_fx.model import build_model, load_model, save_weights
+
+    torch.manual_seed(4)
+    model = randomize_batchnorm(build_model(refine_width=8), seed=4).eval()
+    torch.nn.init.normal_(model.refiner.residual.weight, std=0.2)
+    weights = save_weights(model, tmp_path / "refined.safetensors")
+    fp32 = export_onnx(weights, tmp_path / "refined.onnx", size=128)
+    assert "stride 2" in onnx_metadata(__import__("onnx").load(str(fp32)))["output"]
+    x = np.random.default_rng(5).standard_normal((1, 3, 96, 128)).astype(np.float32)
+    ref = TorchBackend(load_model(weights), device="cpu")(x)
+    out = OnnxBackend(fp32, threads=2)(x)
+    assert out.shape == ref.shape == (1, 1, 48, 64)
+    assert ref.std() > 1e-2 and np.abs(out - ref).max() < 1e-3
+    frame, _ = person_frame()
+    int8 = quantize_onnx_int8(fp32, tmp_path / "refined.int8.onnx", calibration_inputs([frame], model.config, 128))
+    assert OnnxBackend(int8, threads=2)(x).shape == (1, 1, 48, 64)

@@ -61,3 +61,42 @@ def test_head_width_is_a_parameter():
     small, large = build_model(head_width=32), build_model(head_width=128)
     n = lambda m: sum(p.numel() for p in m.head.parameters())  # noqa: E731
     assert n(large) > 4 * n(small)
+
+
+@pytest.fixture(scope="module")
+def refined_model():
+    """A network with an EdgeRefiner whose residual is non-zero (as after training)."""
+    from conftest import randomize_batchnorm
+
+    torch.manual_seed(2)
+    model = randomize_batchnorm(build_model(refine_width=8), seed=2).eval()
+    torch.nn.init.normal_(model.refiner.residual.weight, std=0.2)
+    return model
+
+
+def test_edge_refiner_gives_stride_2_output_and_fuses(refined_model):
+    x = torch.randn(1, 3, 96, 160, generator=torch.Generator().manual_seed(3))
+    fused = reparameterize(copy.deepcopy(refined_model))
+    assert is_fused(fused)
+    with torch.no_grad():
+        ref, out = refined_model(x), fused(x)
+        refined_model.lowres_output = True
+        try:
+            assert refined_model(x).shape == (1, 1, 48, 80)
+        finally:
+            refined_model.lowres_output = False
+    assert refined_model.output_stride == 2
+    assert (ref - out).abs().max().item() < 1e-4
+
+
+def test_edge_refiner_survives_save_and_load(refined_model, tmp_path):
+    from fastvit_fx.model import load_model, save_weights
+
+    path = save_weights(refined_model, tmp_path / "refined.safetensors")
+    loaded = load_model(path, fuse=False)
+    assert loaded.config.refine_width == 8
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        assert torch.allclose(loaded(x), refined_model(x), atol=1e-5)
+    with pytest.raises(ValueError, match="refine_width"):
+        ModelConfig(refine_width=-1)

@@ -92,6 +92,36 @@ def test_init_from_shipped_weights_when_no_checkpoint(trained, tmp_path):
     assert first_loss < scratch_first  # it starts where the shipped model left off, not from scratch
 
 
+def test_init_adds_a_fresh_edge_refiner_that_starts_as_bilinear_upsampling(trained, tmp_path):
+    cfg, result, root, out = trained
+    grown = TrainConfig(**{**cfg.__dict__, "out": str(tmp_path / "refined"), "epochs": 1, "refine_width": 8,
+                           "init": str(out / "export.safetensors"), "export": None, "lr": 1e-9})
+    messages = []
+    train(grown, log=messages.append)
+    assert any("refiner tensors start fresh" in m for m in messages)
+    from fastvit_fx.model import load_model
+
+    after = load_model(tmp_path / "refined" / "best.safetensors", fuse=False)
+    assert after.refiner is not None and after.output_stride == 2
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():  # lr ~0: the zero-initialised residual leaves the head's logits, upsampled
+        features = after.backbone(x)
+        coarse = torch.nn.functional.interpolate(after.head(features[1:]), size=(32, 32), mode="bilinear")
+        plain = torch.nn.functional.interpolate(coarse, size=(64, 64), mode="bilinear")
+        assert features[0].shape[-1] == 32 and torch.allclose(after(x), plain, atol=1e-4)
+    seg = Segmenter(weights=tmp_path / "refined" / "best.safetensors", backend="torch", device="cpu")
+    prob, _ = seg.probabilities(cv2.imread(str(root / "images" / "p000.jpg")))
+    assert prob.shape[0] > 64 // 4  # stride 2, not 4
+
+
+def test_training_with_a_loader_worker_process_runs(tmp_path):
+    # forked loader workers once deadlocked reconfiguring OpenCV's inherited thread pool
+    root = make_dataset(tmp_path / "data", n_train=8, n_val=2)
+    cfg = TrainConfig(data=str(root), out=str(tmp_path / "run"), size=64, eval_size=64, batch=4, epochs=1,
+                      lr=3e-3, warmup_steps=1, workers=1, head_width=16)
+    assert train(cfg, log=lambda *_: None)["step"] == 2
+
+
 def test_ema_run_validates_and_ships_the_average_and_resumes_it(tmp_path):
     root = make_dataset(tmp_path / "data", n_train=16, n_val=2)  # 4 steps: timm's EMA copies for the first 2
     cfg = TrainConfig(data=str(root), out=str(tmp_path / "run"), size=64, eval_size=64, batch=4, epochs=1,

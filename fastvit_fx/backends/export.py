@@ -94,7 +94,7 @@ def export_metadata(config, digest: str, input_hw: tuple[int, int] | None, size:
         "input_hw": json.dumps(list(input_hw)) if input_hw else "dynamic (multiples of 32)",
         "mean": json.dumps(list(config.mean)),
         "std": json.dumps(list(config.std)),
-        "output": "person probability at stride 4, (1, 1, H/4, W/4)",
+        "output": f"person probability at stride {config.output_stride}, (1, 1, H/{config.output_stride}, W/{config.output_stride})",
         "precision": precision,
         "version": _package_version(),
         "export_version": str(EXPORT_VERSION),
@@ -119,7 +119,7 @@ def with_sigmoid(model):
 
 
 def load_for_export(weights: str | Path):
-    """(fused SegNet with stride-4 output wrapped with its sigmoid, config, weights digest)."""
+    """(fused SegNet with low-resolution (stride 4 or 2) output wrapped with its sigmoid, config, digest)."""
     from ..model import load_model
 
     model = load_model(weights, fuse=True)
@@ -366,6 +366,8 @@ def quantize_onnx_int8(fp32_path: str | Path, out: str | Path, inputs: list[np.n
         # is where rounding moved wide-frame val mIoU most (-0.006 quantised, +0.003 kept fp32, session-1 weights)
         stem = [n for n in convs if "stem" in n.name] or convs[:3]
         keep_fp32 |= {convs[-1].name} | {n.name for n in stem}
+        # the EdgeRefiner (three small convs at stride 2) exists to place edges finely: keep it exact too
+        keep_fp32 |= {n.name for n in convs if "refiner" in n.name or "classifier" in n.name}
 
     class _Reader(CalibrationDataReader):
         def __init__(self) -> None:
@@ -438,7 +440,8 @@ def export_coreml(weights: str | Path, out: str | Path, size: int | None = None,
     mlmodel.input_description[INPUT_NAME] = (f"(1, 3, {h}, {w}) float32 RGB normalised with mean "
                                              f"{tuple(round(v, 3) for v in config.mean)} and std "
                                              f"{tuple(round(v, 3) for v in config.std)}, letterboxed")
-    mlmodel.output_description[OUTPUT_NAME] = f"(1, 1, {h // 4}, {w // 4}) person probability (stride 4)"
+    s = config.output_stride
+    mlmodel.output_description[OUTPUT_NAME] = f"(1, 1, {h // s}, {w // s}) person probability (stride {s})"
     with _atomic_target(out) as tmp:
         mlmodel.save(str(tmp))
     return out

@@ -32,7 +32,7 @@ class TorchBackend:
         model = model.eval()
         if fuse and not is_fused(model):
             reparameterize(model)
-        model.lowres_output = True  # stride-4 probabilities; the Segmenter upsamples with the frame as guide
+        model.lowres_output = True  # stride-4 (or 2) probabilities; the Segmenter upsamples with the frame as guide
         self.half = self.device.type in ("cuda", "mps")
         model = model.to(self.device)
         if self.half:

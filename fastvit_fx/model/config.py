@@ -14,6 +14,7 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 class ModelConfig:
     arch: str = "fastvit_t8"
     head_width: int = 64
+    refine_width: int = 0  # >0: an EdgeRefiner of this width lifts the output from stride 4 to stride 2
     num_classes: int = 1  # 1 = person (sigmoid); more classes would use softmax
     input_size: int = 256  # longest side of the network input at inference
     mean: tuple[float, float, float] = IMAGENET_MEAN  # RGB, 0..1 scale
@@ -26,9 +27,16 @@ class ModelConfig:
             raise ValueError(f"unknown arch {self.arch!r}; choose one of {', '.join(ARCHS)}")
         if self.head_width < 8:
             raise ValueError(f"head_width must be at least 8, got {self.head_width}")
+        if self.refine_width < 0:
+            raise ValueError(f"refine_width must be 0 (no refiner) or more, got {self.refine_width}")
         self.mean = tuple(float(v) for v in self.mean)
         self.std = tuple(float(v) for v in self.std)
         self.labels = tuple(self.labels)
+
+    @property
+    def output_stride(self) -> int:
+        """Stride of the network's low-resolution output: 2 with an EdgeRefiner, else 4."""
+        return 2 if self.refine_width else 4
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

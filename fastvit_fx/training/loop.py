@@ -28,6 +28,7 @@ class TrainConfig:
     backgrounds: str | None = None
     arch: str = "fastvit_t8"
     head_width: int = 64
+    refine_width: int = 0  # >0: add an EdgeRefiner (stride-2 output); --init weights without one get a fresh one
     size: int = 224  # training crop
     eval_size: int = 256  # the app's input size, used for validation
     batch: int = 16
@@ -68,11 +69,9 @@ def lr_factor(step: int, total_steps: int, warmup: int, elapsed_s: float, budget
 
 
 def _one_thread_per_worker(_worker_id: int) -> None:
-    # each loader worker is one process: OpenCV's and torch's own thread pools in every one of them
-    # would oversubscribe the cores the workers are meant to share
-    import cv2
-
-    cv2.setNumThreads(1)
+    # each loader worker is one process: torch's own thread pool in every one of them would
+    # oversubscribe the cores the workers are meant to share. (OpenCV is limited in the parent before
+    # the fork: cv2.setNumThreads here, in a forked child, hangs destroying the parent's pool.)
     torch.set_num_threads(1)
 
 
@@ -123,7 +122,8 @@ def train(cfg: TrainConfig, log=print) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)
 
-    model_cfg = ModelConfig(arch=cfg.arch, head_width=cfg.head_width, input_size=cfg.eval_size)
+    model_cfg = ModelConfig(arch=cfg.arch, head_width=cfg.head_width, refine_width=cfg.refine_width,
+                            input_size=cfg.eval_size)
     model = build_model(model_cfg).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     step, start_epoch, best = 0, 0, -1.0
@@ -140,8 +140,13 @@ def train(cfg: TrainConfig, log=print) -> dict:
         init_cfg, tensors = load_weights(cfg.init)
         if (init_cfg.arch, init_cfg.head_width) != (cfg.arch, cfg.head_width):
             raise ValueError(f"{cfg.init}: is {init_cfg.arch}/{init_cfg.head_width}, not {cfg.arch}/{cfg.head_width}")
-        model.load_state_dict({k: v.float() for k, v in tensors.items()})
-        log(f"initialised from {cfg.init} (optimizer and schedule start fresh)")
+        missing, unexpected = model.load_state_dict({k: v.float() for k, v in tensors.items()}, strict=False)
+        fresh = [k for k in missing if k.startswith("refiner.")]
+        if unexpected or len(fresh) != len(missing):
+            raise ValueError(f"{cfg.init}: does not match the model: missing {sorted(set(missing) - set(fresh))[:3]}, "
+                             f"unexpected {sorted(unexpected)[:3]}")
+        log(f"initialised from {cfg.init} (optimizer and schedule start fresh"
+            + (f"; {len(fresh)} refiner tensors start fresh)" if fresh else ")"))
     ema = None
     if cfg.ema:
         from timm.utils import ModelEmaV3
@@ -158,6 +163,12 @@ def train(cfg: TrainConfig, log=print) -> dict:
     dataset = AugmentedPeople(items, load_backgrounds(cfg.backgrounds), cfg.size,
                               model_cfg.mean, model_cfg.std, seed=cfg.seed)
     sampler = DistributedSampler(dataset, shuffle=True) if world > 1 else None
+    if cfg.workers > 0:
+        import cv2
+
+        # one OpenCV thread in the forked workers (they share the cores); it must be set before the
+        # fork: reconfiguring the inherited pool inside a worker deadlocks (seen in session 5)
+        cv2.setNumThreads(1)
     loader = DataLoader(dataset, batch_size=cfg.batch, shuffle=sampler is None, sampler=sampler,
                         num_workers=cfg.workers, drop_last=len(dataset) >= cfg.batch,
                         persistent_workers=False, pin_memory=device.type == "cuda",
