@@ -14,10 +14,12 @@ mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1
 MINUTES=${MINUTES:-7.5}
 python3 -c 'import torch, timm, cv2, safetensors; print("torch", torch.__version__, "cuda", torch.cuda.is_available(), torch.cuda.get_device_name(0) if torch.cuda.is_available() else "")'
+# the run keeps the shipped model's shape (e.g. its EdgeRefiner), or --init would not fit it
+REFINE_WIDTH=$(python3 -c 'from fastvit_fx.model import load_weights; print(load_weights("models/fastvit_t8_person.safetensors")[0].refine_width)')
 python3 scripts/train.py --data pack/person-seg --backgrounds pack/backgrounds --out /tmp/gpu_run \
     --init models/fastvit_t8_person.safetensors --time-budget "$MINUTES" --epochs 1000 \
     --size 256 --batch 64 --workers "${WORKERS:-14}" --lr 1e-3 --warmup-steps 200 \
-    --lovasz 1 --ema 0.999 --val-every "${VAL_EVERY:-15}" \
+    --lovasz 1 --ema 0.999 --val-every "${VAL_EVERY:-15}" --refine-width "$REFINE_WIDTH" \
     --export "$OUT/export_fp16.safetensors" "$@" 2>&1 | tr '\r' '\n' | grep --line-buffered -v '^epoch .*it/s' | tee "$OUT/train.log" \
     || status=$?
 cp /tmp/gpu_run/log.csv /tmp/gpu_run/curves.png "$OUT/" || true  # whatever the run got to, bring it back
