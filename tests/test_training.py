@@ -119,7 +119,9 @@ def test_training_with_a_loader_worker_process_runs(tmp_path):
     root = make_dataset(tmp_path / "data", n_train=8, n_val=2)
     cfg = TrainConfig(data=str(root), out=str(tmp_path / "run"), size=64, eval_size=64, batch=4, epochs=1,
                       lr=3e-3, warmup_steps=1, workers=1, head_width=16)
+    threads = cv2.getNumThreads()
     assert train(cfg, log=lambda *_: None)["step"] == 2
+    assert cv2.getNumThreads() == threads  # the one-thread setting for the workers does not outlive the run
 
 
 def test_ema_run_validates_and_ships_the_average_and_resumes_it(tmp_path):

@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 import torch.distributed as dist
@@ -163,11 +164,11 @@ def train(cfg: TrainConfig, log=print) -> dict:
     dataset = AugmentedPeople(items, load_backgrounds(cfg.backgrounds), cfg.size,
                               model_cfg.mean, model_cfg.std, seed=cfg.seed)
     sampler = DistributedSampler(dataset, shuffle=True) if world > 1 else None
+    cv2_threads = cv2.getNumThreads()
     if cfg.workers > 0:
-        import cv2
-
         # one OpenCV thread in the forked workers (they share the cores); it must be set before the
-        # fork: reconfiguring the inherited pool inside a worker deadlocks (seen in session 5)
+        # fork: reconfiguring the inherited pool inside a worker deadlocks (seen in session 5).
+        # Workers fork every epoch, so it holds until the end of the run, then is restored.
         cv2.setNumThreads(1)
     loader = DataLoader(dataset, batch_size=cfg.batch, shuffle=sampler is None, sampler=sampler,
                         num_workers=cfg.workers, drop_last=len(dataset) >= cfg.batch,
@@ -274,4 +275,5 @@ def train(cfg: TrainConfig, log=print) -> dict:
             break
     if world > 1:
         dist.destroy_process_group()
+    cv2.setNumThreads(cv2_threads)
     return {"step": step, "best": best, "val": last_val, "stopped_by_budget": stopped_by_budget}
