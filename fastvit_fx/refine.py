@@ -10,6 +10,12 @@ APPLY_SCALE = 0.5  # the guided filter's apply resolution, as a fraction of the 
 # 209 photos, full body / portraits: r2 eps 1e-3 0.911 / 0.9388, r4 eps 3e-4 0.914 / 0.9394, r4 eps
 # 1e-4 0.915 / 0.9394; 3e-4 is kept so sensor noise in dim webcam frames is not followed into the mask.
 GUIDE_DEFAULTS = {"grey": (2, 1e-3), "color": (4, 3e-4)}
+# The fit mask ~ a . colour + b carries the frame's texture into the mask (a face, polka dots, dark tights
+# at 0.6) and leaves a faint haze around the person. Stretching [0.25, 0.75] to [0, 1] makes the inside
+# solid and the outside clean for effects that use the mask as alpha, and keeps edges soft. 0.5 stays
+# 0.5, so a thresholded mask (and every mIoU here) is unchanged. Session 5, full-body val photo 0038:
+# interior pixels under 0.9 went from 11.5% to 0.7%; background pixels over 0.1 from 13.5% to 2.2%.
+MASK_STRETCH = (0.25, 0.75)
 
 
 def apply_size(frame_h: int, frame_w: int, apply_scale: float = APPLY_SCALE) -> tuple[int, int]:
@@ -19,7 +25,8 @@ def apply_size(frame_h: int, frame_w: int, apply_scale: float = APPLY_SCALE) -> 
 
 def guided_upsample(mask_low: np.ndarray, frame_bgr: np.ndarray, radius: int | None = None,
                     eps: float | None = None, work_scale: float = 0.25, apply_scale: float = APPLY_SCALE,
-                    frame_at_apply: np.ndarray | None = None, color: bool = True) -> np.ndarray:
+                    frame_at_apply: np.ndarray | None = None, color: bool = True,
+                    stretch: tuple[float, float] | None = MASK_STRETCH) -> np.ndarray:
     """Fast guided filter (He & Sun 2015): fit mask ~ a . colour + b at a low working resolution,
     upsample (a, b), apply them at `apply_scale` of the frame, and upsample the result once.
 
@@ -34,6 +41,7 @@ def guided_upsample(mask_low: np.ndarray, frame_bgr: np.ndarray, radius: int | N
     frame_at_apply: the frame already resized (INTER_AREA) to apply_size(H, W), when the caller has
     it (the Segmenter letterboxes from it too, so a 720p frame is downscaled once, not twice).
     radius, eps: by default the best of a sweep on train photos for each guide (GUIDE_DEFAULTS).
+    stretch: (low, high) mapped linearly to (0, 1) before clipping (MASK_STRETCH); None keeps the raw fit.
     """
     default_radius, default_eps = GUIDE_DEFAULTS["color" if color else "grey"]
     radius = default_radius if radius is None else radius
@@ -47,6 +55,11 @@ def guided_upsample(mask_low: np.ndarray, frame_bgr: np.ndarray, radius: int | N
     k = (2 * radius + 1, 2 * radius + 1)
     fit = _fit_color if color else _fit_gray
     q = fit(frame_at_apply, p, (ww, wh), k, eps)
+    if stretch is not None:  # at the apply resolution: a quarter of the pixels, and the upsizing keeps edges soft
+        low, high = stretch
+        q -= low
+        q *= 1.0 / (high - low)
+        np.clip(q, 0.0, 1.0, out=q)
     if (ah, aw) != (H, W):
         q = cv2.resize(q, (W, H), interpolation=cv2.INTER_LINEAR)
     return np.clip(q, 0.0, 1.0, out=q)

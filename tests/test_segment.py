@@ -91,6 +91,27 @@ def test_colour_guide_finds_an_edge_that_grey_cannot_see():
     assert colour.shape == (h, w) and colour.dtype == np.float32 and 0 <= colour.min() and colour.max() <= 1
 
 
+def test_mask_stretch_flattens_texture_inside_and_keeps_the_threshold():
+    import cv2
+
+    h, w = 360, 640
+    rng = np.random.default_rng(0)
+    frame = np.full((h, w, 3), 60, np.uint8)
+    cv2.circle(frame, (320, 200), 125, (200, 180, 170), -1)
+    dots = (rng.random((h, w)) < 0.02) & (cv2.circle(np.zeros((h, w), np.uint8), (320, 200), 110, 1, -1) > 0)
+    frame[cv2.dilate(dots.astype(np.uint8), np.ones((7, 7))) > 0] = (20, 20, 20)  # dark polka dots
+    truth = np.zeros((h, w), np.float32)
+    cv2.circle(truth, (320, 200), 125, 1.0, -1)
+    low = cv2.resize(truth, (32, 18), interpolation=cv2.INTER_AREA)
+    raw = guided_upsample(low, frame, stretch=None)
+    solid = guided_upsample(low, frame)
+    inside = cv2.erode(truth, np.ones((31, 31))) > 0
+    assert (raw[inside] < 0.9).mean() > 0.01  # the raw fit carries the dots into the mask
+    assert (solid[inside] < 0.9).mean() < 0.25 * (raw[inside] < 0.9).mean()
+    # the threshold is the same up to the final upsizing's rounding at the edge
+    assert ((solid > 0.5) != (raw > 0.5)).mean() < 0.001
+
+
 def test_guided_upsample_reuses_a_given_downscale_and_ignores_a_wrong_one():
     import cv2
 
