@@ -94,7 +94,7 @@ def export_metadata(config, digest: str, input_hw: tuple[int, int] | None, size:
         "input_hw": json.dumps(list(input_hw)) if input_hw else "dynamic (multiples of 32)",
         "mean": json.dumps(list(config.mean)),
         "std": json.dumps(list(config.std)),
-        "output": f"person probability at stride {config.output_stride}, (1, 1, H/{config.output_stride}, W/{config.output_stride})",
+        "output": "person probability at stride {0}, (1, 1, H/{0}, W/{0})".format(config.output_stride),
         "precision": precision,
         "version": _package_version(),
         "export_version": str(EXPORT_VERSION),
@@ -366,7 +366,8 @@ def quantize_onnx_int8(fp32_path: str | Path, out: str | Path, inputs: list[np.n
         # is where rounding moved wide-frame val mIoU most (-0.006 quantised, +0.003 kept fp32, session-1 weights)
         stem = [n for n in convs if "stem" in n.name] or convs[:3]
         keep_fp32 |= {convs[-1].name} | {n.name for n in stem}
-        # the EdgeRefiner (three small convs at stride 2) exists to place edges finely: keep it exact too
+        # with an EdgeRefiner the last conv is its residual, not the classifier: keep both, and the
+        # refiner's other two small convs (it exists to place edges finely), exact too
         keep_fp32 |= {n.name for n in convs if "refiner" in n.name or "classifier" in n.name}
 
     class _Reader(CalibrationDataReader):
