@@ -15,6 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from fastvit_fx.training.augment import parse_framings  # noqa: E402
 from fastvit_fx.training.loop import TrainConfig, train  # noqa: E402
 
 
@@ -30,6 +31,11 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     if not Path(args.data, "manifest.csv").exists():
         print(f"error: {args.data}: no manifest.csv there", file=sys.stderr)
+        return 2
+    try:
+        parse_framings(args.framings)
+    except ValueError as exc:
+        print(f"error: --framings: {exc}", file=sys.stderr)
         return 2
     result = train(TrainConfig(**vars(args)))
     print(f"done: step {result['step']}, best val mIoU {result['best']:.4f}")

@@ -13,7 +13,7 @@ import torch
 
 from fastvit_fx import Segmenter
 from fastvit_fx.metrics import boundary_f, iou
-from fastvit_fx.training.augment import make_sample, paste_person, whole_photo
+from fastvit_fx.training.augment import FRAMINGS, make_sample, parse_framings, paste_person, whole_photo
 from fastvit_fx.training.data import read_manifest
 from fastvit_fx.training.evaluate import evaluate
 from fastvit_fx.training.loop import TrainConfig, lr_factor, train
@@ -179,6 +179,9 @@ def test_evaluate_equals_hand_computed_iou(tmp_path):
     expected = [(t & (p > 0.5)).sum() / (t | (p > 0.5)).sum() for t, p in zip(truths, preds)]
     assert result["sources"]["synthetic"]["miou"] == pytest.approx(np.mean(expected))
     assert 0.5 < result["miou"] < 1.0
+    # per image, in manifest order, for finding the images that pull the mean down
+    assert [r["name"] for r in result["per_image"]] == [it.name for it in items]
+    assert [r["iou"] for r in result["per_image"]] == pytest.approx(expected)
 
 
 def test_pasted_person_is_the_asked_height_and_the_label_covers_exactly_their_pixels():
@@ -223,6 +226,38 @@ def test_augmented_samples_are_square_and_labelled():
     # framings vary: some samples have the person small, some large
     assert min(fractions) < 0.1 and max(fractions) > 0.3
     del rng
+
+
+def test_framing_mix_and_fault_share_steer_the_samples():
+    img = np.full((150, 100, 3), 60, np.uint8)
+    mask = np.zeros((150, 100), np.uint8)
+    mask[5:150, 30:70] = 255
+    bg = np.full((100, 160, 3), 200, np.uint8)
+    pad = (104, 116, 124)
+    whole_only = parse_framings("whole=1")
+    assert whole_only == {"native": 0.0, "whole": 1.0, "close": 0.0, "desk": 0.0, "small": 0.0}
+    for seed in range(6):
+        # whole photos only, no camera faults: every sample is exactly whole_photo's clean output
+        frame, label = make_sample(np.random.default_rng(seed), img, mask, [bg], [], 96, pad,
+                                   framings=whole_only, faults_p=0.0)
+        assert set(np.unique(frame[label == 0])) <= {60, 104, 116, 124}  # no noise, jitter or JPEG
+        assert (frame[:, 70:] == pad).all()  # letterboxed: the tall photo standing, padded right
+    # the default mix puts some samples through the camera: the same flat photo gets other values
+    noisy = [make_sample(np.random.default_rng(seed), img, mask, [bg], [], 96, pad)[0] for seed in range(6)]
+    assert any(len(np.unique(f)) > 10 for f in noisy)
+    assert parse_framings(None) == FRAMINGS
+    for bad in ("whole=1,crowd=1", "whole=x", "whole=0", "whole=-1,native=2"):
+        with pytest.raises(ValueError):
+            parse_framings(bad)
+
+
+def test_train_script_names_a_bad_framing(tmp_path, capsys):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    import train as train_script
+
+    root = make_dataset(tmp_path / "d", n_train=1, n_val=1)
+    assert train_script.main(["--data", str(root), "--framings", "whole=1,crowd=1"]) == 2
+    assert "crowd" in capsys.readouterr().err
 
 
 def test_defocused_background_blurs_the_scene_and_leaves_the_person_sharp():

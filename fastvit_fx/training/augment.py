@@ -27,6 +27,27 @@ FRAMINGS = {
 DEFOCUS_P = 0.15  # share of samples whose scene is thrown out of focus (from run 5 on)
 
 
+def parse_framings(text: str | None) -> dict[str, float]:
+    """'native=0.3,whole=0.4,...' -> a framing mix (missing modes get 0); None -> FRAMINGS.
+
+    For a closing phase on frames closer to the val photos (the way YOLOX ends without mosaic)."""
+    if not text:
+        return dict(FRAMINGS)
+    mix = dict.fromkeys(FRAMINGS, 0.0)
+    for part in text.split(","):
+        name, _, value = part.partition("=")
+        name = name.strip()
+        if name not in FRAMINGS:
+            raise ValueError(f"unknown framing {name!r} (known: {', '.join(FRAMINGS)})")
+        try:
+            mix[name] = float(value)
+        except ValueError:
+            raise ValueError(f"{part!r} is not framing=probability") from None
+    if sum(mix.values()) <= 0 or min(mix.values()) < 0:
+        raise ValueError(f"{text!r} needs non-negative probabilities with a positive sum")
+    return mix
+
+
 def mask_bbox(mask: np.ndarray) -> tuple[int, int, int, int] | None:
     ys, xs = np.nonzero(mask > 127)
     if len(ys) == 0:
@@ -146,12 +167,15 @@ def camera_faults(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
-def lens_and_camera(frame: np.ndarray, label: np.ndarray, rng: np.random.Generator):
-    """The last steps of every sample: sometimes a shallow depth of field, then the camera's faults."""
+def lens_and_camera(frame: np.ndarray, label: np.ndarray, rng: np.random.Generator, faults_p: float = 1.0):
+    """The last steps of every sample: sometimes a shallow depth of field, then (with probability
+    faults_p) the camera's faults."""
     frame, label = np.ascontiguousarray(frame), np.ascontiguousarray(label)
     if rng.random() < DEFOCUS_P:
         frame = defocus_background(frame, label, rng)
-    return camera_faults(frame, rng), label
+    if rng.random() < faults_p:
+        frame = camera_faults(frame, rng)
+    return frame, label
 
 
 def letterbox_into(img: np.ndarray, label: np.ndarray, out_h: int, out_w: int,
@@ -169,7 +193,7 @@ def letterbox_into(img: np.ndarray, label: np.ndarray, out_h: int, out_w: int,
 
 
 def whole_photo(rng: np.random.Generator, img: np.ndarray, mask: np.ndarray, out_size: int,
-                pad_value: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+                pad_value: tuple[int, int, int], faults_p: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """The photo at its own aspect (a mild crop at most), through the camera's faults, letterboxed."""
     h, w = img.shape[:2]
     s = rng.uniform(0.8, 1.0)
@@ -178,31 +202,33 @@ def whole_photo(rng: np.random.Generator, img: np.ndarray, mask: np.ndarray, out
     frame, label = img[y0:y0 + ch, x0:x0 + cw], mask[y0:y0 + ch, x0:x0 + cw]
     if rng.random() < 0.5:
         frame, label = frame[:, ::-1], label[:, ::-1]
-    frame, label = lens_and_camera(frame, label, rng)
+    frame, label = lens_and_camera(frame, label, rng, faults_p)
     return letterbox_into(frame, np.ascontiguousarray(label), out_size, out_size, pad_value)
 
 
 def make_sample(rng: np.random.Generator, img: np.ndarray, mask: np.ndarray,
                 backgrounds: list[np.ndarray], others: list[tuple[np.ndarray, np.ndarray]],
                 out_size: int, pad_value: tuple[int, int, int] = (104, 116, 124),
-                scene_people: list[tuple[np.ndarray, np.ndarray]] | None = None):
+                scene_people: list[tuple[np.ndarray, np.ndarray]] | None = None,
+                framings: dict[str, float] | None = None, faults_p: float = 1.0):
     """One augmented (BGR uint8 out_size^2, mask uint8) pair from one labelled photo.
 
     backgrounds: person-free scenes (may be empty when scene_people is not); others: people to paste
     as a second person; scene_people:
     photos whose whole picture may serve as the scene (their person stays in the label: several
     people in one frame). Only pass photos with every person labelled (the full-body set leaves
-    bystanders unlabelled).
+    bystanders unlabelled). framings: the mix of framings (default FRAMINGS); faults_p: the share
+    of samples put through the camera's faults.
     """
     wide = rng.random() < 0.3  # a 16:9 or 4:3 camera frame, letterboxed like the app does it
     out_h, out_w = out_size, out_size
     if wide:
         out_w = out_size
         out_h = int(out_size / (16 / 9 if rng.random() < 0.7 else 4 / 3))
-    modes, probs = zip(*FRAMINGS.items())
+    modes, probs = zip(*(framings or FRAMINGS).items())
     mode = str(rng.choice(modes, p=np.array(probs) / sum(probs)))
     if mode == "whole":
-        return whole_photo(rng, img, mask, out_size, pad_value)
+        return whole_photo(rng, img, mask, out_size, pad_value, faults_p)
     if mode == "native":
         frame, label = random_crop_to(img, out_h, out_w, rng, mask=mask, min_scale=0.5)
     else:
@@ -221,7 +247,7 @@ def make_sample(rng: np.random.Generator, img: np.ndarray, mask: np.ndarray,
             paste_person(frame, label, oimg, omask, "small", rng)
     if rng.random() < 0.5:
         frame, label = frame[:, ::-1], label[:, ::-1]
-    frame, label = lens_and_camera(frame, label, rng)
+    frame, label = lens_and_camera(frame, label, rng, faults_p)
     if wide:
         frame, label = letterbox_into(frame, label, out_size, out_size, pad_value)
     return frame, label

@@ -75,7 +75,8 @@ class AugmentedPeople(Dataset):
     """Each index yields a freshly augmented webcam-like frame (new randomness every epoch)."""
 
     def __init__(self, items: list[Item], backgrounds: list[np.ndarray], size: int,
-                 mean, std, seed: int = 0, max_side: int = 400) -> None:
+                 mean, std, seed: int = 0, max_side: int = 400,
+                 framings: dict[str, float] | None = None, faults_p: float = 1.0) -> None:
         self.pairs = [load_pair(it, max_side) for it in items]
         # portraits label everyone in them, so their photos can be scenes for another person; with no
         # scene folder, every photo serves as the scene and its people stay labelled (used as a bare
@@ -87,6 +88,7 @@ class AugmentedPeople(Dataset):
         self.mean = np.array(mean, np.float32).reshape(3, 1, 1)
         self.std = np.array(std, np.float32).reshape(3, 1, 1)
         self.seed = seed
+        self.framings, self.faults_p = framings, faults_p
         self.epoch = 0
 
     def __len__(self) -> int:
@@ -96,7 +98,8 @@ class AugmentedPeople(Dataset):
         rng = np.random.default_rng((self.seed, self.epoch, index))
         img, mask = self.pairs[index]
         frame, label = make_sample(rng, img, mask, self.backgrounds, self.pairs, self.size,
-                                   scene_people=self.scene_people)
+                                   scene_people=self.scene_people, framings=self.framings,
+                                   faults_p=self.faults_p)
         x = frame[:, :, ::-1].transpose(2, 0, 1).astype(np.float32) / 255.0
         x = (x - self.mean) / self.std
         y = (label.astype(np.float32) / 255.0)[None]

@@ -67,6 +67,7 @@ def evaluate(segmenter, items: list[Item], wide: bool = False,
     rng = np.random.default_rng(0)
     per_source: dict[str, list[tuple[float, float]]] = defaultdict(list)
     worst: list = []
+    per_image: list[dict] = []
     for i, item in enumerate(items):
         img, truth = load_pair(item)
         bg = backgrounds[i % len(backgrounds)] if backgrounds else None
@@ -79,6 +80,7 @@ def evaluate(segmenter, items: list[Item], wide: bool = False,
         pred, gt = prob > 0.5, truth > 127
         score = iou(pred, gt)
         per_source[item.source].append((score, boundary_f(pred, gt)))
+        per_image.append({"name": item.name, "source": item.source, "iou": float(score)})
         if keep_worst:
             worst.append((score, item.name, img, truth, (prob * 255).astype(np.uint8)))
             worst.sort(key=lambda w: w[0])
@@ -94,6 +96,7 @@ def evaluate(segmenter, items: list[Item], wide: bool = False,
     result["miou"] = float(arr[:, 0].mean()) if len(arr) else float("nan")
     result["boundary_f"] = float(arr[:, 1].mean()) if len(arr) else float("nan")
     result["n"] = len(arr)
+    result["per_image"] = per_image
     if keep_worst:
         result["worst"] = worst
     return result

@@ -18,6 +18,7 @@ import torch.distributed as dist
 from torch.utils.data import DataLoader, DistributedSampler
 
 from ..model import ModelConfig, build_model, save_weights
+from .augment import parse_framings
 from .data import AugmentedPeople, load_backgrounds, read_manifest
 from .losses import segmentation_loss
 
@@ -49,6 +50,10 @@ class TrainConfig:
     # validate every N epochs (and always after the last one): on a GPU an epoch takes seconds and the
     # CPU-side validation through the Segmenter would take most of the run
     val_every: int = 1
+    # a closing phase on frames closer to the val photos: 'native=0.3,whole=0.4,...' (augment.FRAMINGS
+    # by default) and the share of samples given camera faults
+    framings: str | None = None
+    faults: float = 1.0
 
 
 def _dist_info() -> tuple[int, int, int]:
@@ -162,7 +167,8 @@ def train(cfg: TrainConfig, log=print) -> dict:
     items = read_manifest(cfg.data, "train")[: cfg.limit]
     val_items = read_manifest(cfg.data, "val")[: cfg.val_limit]
     dataset = AugmentedPeople(items, load_backgrounds(cfg.backgrounds), cfg.size,
-                              model_cfg.mean, model_cfg.std, seed=cfg.seed)
+                              model_cfg.mean, model_cfg.std, seed=cfg.seed,
+                              framings=parse_framings(cfg.framings), faults_p=cfg.faults)
     sampler = DistributedSampler(dataset, shuffle=True) if world > 1 else None
     cv2_threads = cv2.getNumThreads()
     if cfg.workers > 0:
