@@ -55,7 +55,7 @@ def main(argv=None) -> int:
     p.add_argument("--backgrounds", default=None)
     p.add_argument("--worst-grid", default=None, help="write a PNG of the worst images here")
     p.add_argument("--worst", type=int, default=8)
-    p.add_argument("--json", default=None)
+    p.add_argument("--json", default=None, help="write the numbers here, with each image's IoU (per_image)")
     p.add_argument("--no-zoom", dest="zoom", action="store_false",
                    help="one network pass per image (no closer look at small people)")
     p.add_argument("--grey-guide", dest="color_guide", action="store_false",
