@@ -7,8 +7,8 @@
 # It fine-tunes the shipped weights for MINUTES (default 7.5) at batch 64 with 14 loader workers and
 # writes the EMA weights (fp16), the log and the curves to $OUT (or ./gpu_out off the device). Bring
 # the weights back, then run scripts/eval.py here on the full-size val photos before shipping them.
-# Extra arguments go to train.py and win over the ones below, e.g. session 6's closing phase:
-#     bash scripts/gpu_train.sh --lr 2e-4 --framings native=0.3,whole=0.4,close=0.1,desk=0.1,small=0.1 --faults 0.5
+# Extra arguments go to train.py and win over the ones below, e.g. run 7's closing phase (shipped in session 7):
+#     bash scripts/gpu_train.sh --lr 2e-4 --size 224 --framings native=0.25,whole=0.3,close=0.1,desk=0.1,small=0.25 --faults 0.5
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-gpu_out}
