@@ -153,6 +153,9 @@ def train(cfg: TrainConfig, log=print) -> dict:
                              f"unexpected {sorted(unexpected)[:3]}")
         log(f"initialised from {cfg.init} (optimizer and schedule start fresh"
             + (f"; {len(fresh)} refiner tensors start fresh)" if fresh else ")"))
+    # the sample size is easy to leave at its default by accident (run 7 did): say it, with the rest
+    log(f"{cfg.arch}/{cfg.head_width} on {device}: {cfg.size} px samples (val at {cfg.eval_size} px), "
+        f"batch {cfg.batch}, lr {cfg.lr:g}, framings {cfg.framings or 'default'}, faults {cfg.faults:g}")
     ema = None
     if cfg.ema:
         from timm.utils import ModelEmaV3
