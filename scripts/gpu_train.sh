@@ -9,6 +9,13 @@
 # the weights back, then run scripts/eval.py here on the full-size val photos before shipping them.
 # Extra arguments go to train.py and win over the ones below, e.g. run 7's closing phase (shipped in session 7):
 #     bash scripts/gpu_train.sh --lr 2e-4 --size 224 --framings native=0.25,whole=0.3,close=0.1,desk=0.1,small=0.25 --faults 0.5
+# Budget: MINUTES of training plus about a minute of start-up and export must end inside the call's
+# timeout_s. The run does not validate there (--val-limit 0): in session 9 two runs that validated every
+# 40 epochs on the machine's CPU, beside 14 busy loader workers, ran the call past its limit and brought
+# back no weights (validation was the likely sink: about 5 epochs a minute until then). Without a val
+# set every epoch's EMA weights are written to $OUT, so a cut-off run still brings back its latest.
+# Two runs can share the one GPU (the loaders are the limit, not the chip): give each its own OUT,
+# RUN_DIR and half the WORKERS, start both in the background and wait.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-gpu_out}
@@ -16,13 +23,14 @@ mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1
 MINUTES=${MINUTES:-7.5}
 python3 -c 'import torch, timm, cv2, safetensors; print("torch", torch.__version__, "cuda", torch.cuda.is_available(), torch.cuda.get_device_name(0) if torch.cuda.is_available() else "")'
-# the run keeps the shipped model's shape (e.g. its EdgeRefiner), or --init would not fit it
-REFINE_WIDTH=$(python3 -c 'from fastvit_fx.model import load_weights; print(load_weights("models/fastvit_t8_person.safetensors")[0].refine_width)')
-python3 scripts/train.py --data pack/person-seg --backgrounds pack/backgrounds --out /tmp/gpu_run \
+# the run keeps the shipped model's shape (its EdgeRefiner, its coarse head width), or --init would not fit it
+read -r REFINE_WIDTH COARSE_WIDTH < <(python3 -c 'from fastvit_fx.model import load_weights; c = load_weights("models/fastvit_t8_person.safetensors")[0]; print(c.refine_width, c.coarse_width)')
+RUN_DIR=${RUN_DIR:-/tmp/gpu_run}  # checkpoints stay on the machine: with the optimizer they are too big to bring back
+python3 scripts/train.py --data pack/person-seg --backgrounds pack/backgrounds --out "$RUN_DIR" \
     --init models/fastvit_t8_person.safetensors --time-budget "$MINUTES" --epochs 1000 \
     --size 256 --batch 64 --workers "${WORKERS:-14}" --lr 1e-3 --warmup-steps 200 \
-    --lovasz 1 --ema 0.999 --val-every "${VAL_EVERY:-15}" --refine-width "$REFINE_WIDTH" \
-    --export "$OUT/export_fp16.safetensors" "$@" 2>&1 | tr '\r' '\n' | grep --line-buffered -v '^epoch .*it/s' | tee "$OUT/train.log" \
+    --lovasz 1 --ema 0.999 --val-limit 0 --refine-width "$REFINE_WIDTH" --coarse-width "$COARSE_WIDTH" \
+    --export "$OUT/export_fp16.safetensors" "$@" 2>&1 | stdbuf -oL tr '\r' '\n' | grep --line-buffered -v '^epoch .*it/s' | tee "$OUT/train.log" \
     || status=$?
-cp /tmp/gpu_run/log.csv /tmp/gpu_run/curves.png "$OUT/" || true  # whatever the run got to, bring it back
+cp "$RUN_DIR/log.csv" "$RUN_DIR/curves.png" "$OUT/" || true  # whatever the run got to, bring it back
 exit "${status:-0}"

@@ -38,7 +38,8 @@ def main(argv=None) -> int:
         print(f"error: --framings: {exc}", file=sys.stderr)
         return 2
     result = train(TrainConfig(**vars(args)))
-    print(f"done: step {result['step']}, best val mIoU {result['best']:.4f}")
+    chosen = f"best val mIoU {result['best']:.4f}" if result["val"] else "no val set: the last epoch ships"
+    print(f"done: step {result['step']}, {chosen}")
     return 0
 
 

@@ -316,3 +316,35 @@ def test_validates_every_n_epochs_and_after_the_last(tmp_path):
     rows = list(csv.DictReader(open(tmp_path / "run" / "log.csv")))
     assert [bool(r["val_miou"]) for r in rows] == [False, True, True]
     assert (tmp_path / "run" / "best.safetensors").exists() and (tmp_path / "run" / "curves.png").exists()
+
+
+def test_init_grows_narrow_weights_into_a_coarse_wide_head(trained, tmp_path):
+    cfg, result, root, out = trained
+    wide = TrainConfig(**{**cfg.__dict__, "out": str(tmp_path / "wide"), "epochs": 1, "coarse_width": 32,
+                          "init": str(out / "export.safetensors"), "export": None})
+    messages = []
+    train(wide, log=messages.append)
+    assert any("widened to coarse width 32" in m for m in messages)
+    first_loss = float(list(csv.DictReader(open(tmp_path / "wide" / "log.csv")))[0]["train_loss"])
+    scratch_first = float(list(csv.DictReader(open(out / "log.csv")))[0]["train_loss"])
+    assert first_loss < scratch_first  # it starts from the trained narrow head, not from scratch
+    seg = Segmenter(weights=tmp_path / "wide" / "best.safetensors", backend="torch", device="cpu")
+    assert seg.config.coarse_width == 32
+    with pytest.raises(ValueError, match="does not grow"):  # a narrower coarse head cannot take them
+        train(TrainConfig(**{**wide.__dict__, "out": str(tmp_path / "bad"), "coarse_width": 0,
+                             "init": str(tmp_path / "wide" / "best.safetensors")}), log=lambda *_: None)
+
+
+def test_without_a_val_set_the_last_epoch_ships(tmp_path):
+    # a lent GPU trains without val (it runs later, on the full-size photos): the latest weights
+    # ship, not the epoch with the lowest (noisy, augmented) train loss
+    root = make_dataset(tmp_path / "data", n_train=8, n_val=2)
+    cfg = TrainConfig(data=str(root), out=str(tmp_path / "run"), size=64, eval_size=64, batch=4, epochs=3,
+                      lr=3e-3, warmup_steps=1, workers=0, head_width=16, val_limit=0)
+    result = train(cfg, log=lambda *_: None)
+    from fastvit_fx.model import load_weights
+
+    config, shipped = load_weights(tmp_path / "run" / "best.safetensors")
+    last = torch.load(tmp_path / "run" / "last.pt", weights_only=False)["model"]
+    assert result["val"] == {} and config.training["epochs"] == 3
+    assert all(torch.equal(shipped[k], last[k]) for k in shipped)

@@ -14,6 +14,7 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 class ModelConfig:
     arch: str = "fastvit_t8"
     head_width: int = 64
+    coarse_width: int = 0  # >0: the head's stride-16/32 levels run this wide (fpn_head.py); 0 = head_width
     refine_width: int = 0  # >0: an EdgeRefiner of this width lifts the output from stride 4 to stride 2
     num_classes: int = 1  # 1 = person (sigmoid); more classes would use softmax
     input_size: int = 256  # longest side of the network input at inference
@@ -27,6 +28,9 @@ class ModelConfig:
             raise ValueError(f"unknown arch {self.arch!r}; choose one of {', '.join(ARCHS)}")
         if self.head_width < 8:
             raise ValueError(f"head_width must be at least 8, got {self.head_width}")
+        if self.coarse_width and self.coarse_width < self.head_width:
+            raise ValueError(f"coarse_width must be 0 or at least head_width ({self.head_width}), "
+                             f"got {self.coarse_width}")
         if self.refine_width < 0:
             raise ValueError(f"refine_width must be 0 (no refiner) or more, got {self.refine_width}")
         self.mean = tuple(float(v) for v in self.mean)

@@ -23,7 +23,8 @@ class SegNet(nn.Module):
             config.arch, pretrained=False, features_only=True, out_indices=(0, 1, 2, 3)
         )
         channels = self.backbone.feature_info.channels()
-        self.head = SemanticFPNHead(channels, config.head_width, config.num_classes)
+        self.head = SemanticFPNHead(channels, config.head_width, config.num_classes,
+                                    config.coarse_width)
         self.refiner: EdgeRefiner | None = None
         if config.refine_width:
             # the feature net returns taps in module order, so the stem's comes first

@@ -30,6 +30,7 @@ class TrainConfig:
     backgrounds: str | None = None
     arch: str = "fastvit_t8"
     head_width: int = 64
+    coarse_width: int = 0  # >0: a wider head at strides 16/32; --init weights narrower there are grown (model/widen.py)
     refine_width: int = 0  # >0: add an EdgeRefiner (stride-2 output); --init weights without one get a fresh one
     size: int = 224  # training crop
     eval_size: int = 256  # the app's input size, used for validation
@@ -128,8 +129,8 @@ def train(cfg: TrainConfig, log=print) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)
 
-    model_cfg = ModelConfig(arch=cfg.arch, head_width=cfg.head_width, refine_width=cfg.refine_width,
-                            input_size=cfg.eval_size)
+    model_cfg = ModelConfig(arch=cfg.arch, head_width=cfg.head_width, coarse_width=cfg.coarse_width,
+                            refine_width=cfg.refine_width, input_size=cfg.eval_size)
     model = build_model(model_cfg).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     step, start_epoch, best = 0, 0, -1.0
@@ -146,15 +147,27 @@ def train(cfg: TrainConfig, log=print) -> dict:
         init_cfg, tensors = load_weights(cfg.init)
         if (init_cfg.arch, init_cfg.head_width) != (cfg.arch, cfg.head_width):
             raise ValueError(f"{cfg.init}: is {init_cfg.arch}/{init_cfg.head_width}, not {cfg.arch}/{cfg.head_width}")
-        missing, unexpected = model.load_state_dict({k: v.float() for k, v in tensors.items()}, strict=False)
+        tensors = {k: v.float() for k, v in tensors.items()}
+        grown: list[str] = []
+        if init_cfg.coarse_width != cfg.coarse_width:
+            from ..model.widen import widen_state
+
+            try:
+                tensors, grown = widen_state(tensors, model.state_dict())
+            except ValueError as exc:
+                raise ValueError(f"{cfg.init}: coarse width {init_cfg.coarse_width} does not grow into "
+                                 f"{cfg.coarse_width}: {exc}") from None
+        missing, unexpected = model.load_state_dict(tensors, strict=False)
         fresh = [k for k in missing if k.startswith("refiner.")]
         if unexpected or len(fresh) != len(missing):
             raise ValueError(f"{cfg.init}: does not match the model: missing {sorted(set(missing) - set(fresh))[:3]}, "
                              f"unexpected {sorted(unexpected)[:3]}")
         log(f"initialised from {cfg.init} (optimizer and schedule start fresh"
-            + (f"; {len(fresh)} refiner tensors start fresh)" if fresh else ")"))
+            + (f"; {len(fresh)} refiner tensors start fresh" if fresh else "")
+            + (f"; {len(grown)} head tensors widened to coarse width {cfg.coarse_width}" if grown else "") + ")")
     # the sample size is easy to leave at its default by accident (run 7 did): say it, with the rest
-    log(f"{cfg.arch}/{cfg.head_width} on {device}: {cfg.size} px samples (val at {cfg.eval_size} px), "
+    head = f"{cfg.head_width}" + (f" (coarse {cfg.coarse_width})" if cfg.coarse_width else "")
+    log(f"{cfg.arch}/{head} on {device}: {cfg.size} px samples (val at {cfg.eval_size} px), "
         f"batch {cfg.batch}, lr {cfg.lr:g}, framings {cfg.framings or 'default'}, faults {cfg.faults:g}")
     ema = None
     if cfg.ema:
@@ -253,8 +266,10 @@ def train(cfg: TrainConfig, log=print) -> dict:
                         row[key] = f"{src[name]['miou']:.4f}"
             elif val_items:
                 score = -math.inf  # not validated this epoch: never chosen as best
-            else:
-                score = -float(np.mean(losses))
+            else:  # no val set (a lent GPU: val runs later, here, on the full-size photos). The latest
+                # weights ship: the schedule ends at its lowest rate, and the train loss on augmented
+                # samples is too noisy to choose an epoch by (it picked epoch 14 of 20 in session 9)
+                score = float(epoch + 1)
             with open(log_path, "a", newline="") as fh:
                 csv.DictWriter(fh, fields).writerow(row)
             log(" ".join(f"{k}={v}" for k, v in row.items()))
