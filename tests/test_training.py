@@ -80,24 +80,30 @@ def test_resume_continues_from_saved_step(trained):
     assert [int(r["epoch"]) for r in rows] == [1, 2, 3, 4, 5]
 
 
+def first_epoch_loss(run_dir: Path) -> float:
+    return float(list(csv.DictReader(open(run_dir / "log.csv")))[0]["train_loss"])
+
+
+def train_one_epoch_from(trained, out: Path, **changes) -> list[str]:
+    """One epoch initialised from the trained fixture's exported weights; returns the log lines."""
+    cfg, _, _, run = trained
+    messages: list[str] = []
+    train(TrainConfig(**{**cfg.__dict__, "out": str(out), "epochs": 1, "init": str(run / "export.safetensors"),
+                         "export": None, **changes}), log=messages.append)
+    return messages
+
+
 def test_init_from_shipped_weights_when_no_checkpoint(trained, tmp_path):
     cfg, result, root, out = trained
-    fresh = TrainConfig(**{**cfg.__dict__, "out": str(tmp_path / "new"), "epochs": 1,
-                           "init": str(out / "export.safetensors"), "export": None})
-    messages = []
-    train(fresh, log=messages.append)
+    messages = train_one_epoch_from(trained, tmp_path / "new")
     assert any("initialised from" in m for m in messages)
-    first_loss = float(list(csv.DictReader(open(tmp_path / "new" / "log.csv")))[0]["train_loss"])
-    scratch_first = float(list(csv.DictReader(open(out / "log.csv")))[0]["train_loss"])
-    assert first_loss < scratch_first  # it starts where the shipped model left off, not from scratch
+    # it starts where the shipped model left off, not from scratch
+    assert first_epoch_loss(tmp_path / "new") < first_epoch_loss(out)
 
 
 def test_init_adds_a_fresh_edge_refiner_that_starts_as_bilinear_upsampling(trained, tmp_path):
     cfg, result, root, out = trained
-    grown = TrainConfig(**{**cfg.__dict__, "out": str(tmp_path / "refined"), "epochs": 1, "refine_width": 8,
-                           "init": str(out / "export.safetensors"), "export": None, "lr": 1e-9})
-    messages = []
-    train(grown, log=messages.append)
+    messages = train_one_epoch_from(trained, tmp_path / "refined", refine_width=8, lr=1e-9)
     assert any("refiner tensors start fresh" in m for m in messages)
     from fastvit_fx.model import load_model
 
@@ -320,18 +326,14 @@ def test_validates_every_n_epochs_and_after_the_last(tmp_path):
 
 def test_init_grows_narrow_weights_into_a_coarse_wide_head(trained, tmp_path):
     cfg, result, root, out = trained
-    wide = TrainConfig(**{**cfg.__dict__, "out": str(tmp_path / "wide"), "epochs": 1, "coarse_width": 32,
-                          "init": str(out / "export.safetensors"), "export": None})
-    messages = []
-    train(wide, log=messages.append)
+    messages = train_one_epoch_from(trained, tmp_path / "wide", coarse_width=32)
     assert any("widened to coarse width 32" in m for m in messages)
-    first_loss = float(list(csv.DictReader(open(tmp_path / "wide" / "log.csv")))[0]["train_loss"])
-    scratch_first = float(list(csv.DictReader(open(out / "log.csv")))[0]["train_loss"])
-    assert first_loss < scratch_first  # it starts from the trained narrow head, not from scratch
+    # it starts from the trained narrow head, not from scratch
+    assert first_epoch_loss(tmp_path / "wide") < first_epoch_loss(out)
     seg = Segmenter(weights=tmp_path / "wide" / "best.safetensors", backend="torch", device="cpu")
     assert seg.config.coarse_width == 32
     with pytest.raises(ValueError, match="does not grow"):  # a narrower coarse head cannot take them
-        train(TrainConfig(**{**wide.__dict__, "out": str(tmp_path / "bad"), "coarse_width": 0,
+        train(TrainConfig(**{**cfg.__dict__, "out": str(tmp_path / "bad"), "epochs": 1, "export": None,
                              "init": str(tmp_path / "wide" / "best.safetensors")}), log=lambda *_: None)
 
 
