@@ -12,10 +12,11 @@
 # Budget: MINUTES of training plus about a minute of start-up and export must end inside the call's
 # timeout_s. The run does not validate there (--val-limit 0): in session 9 two runs that validated every
 # 40 epochs on the machine's CPU, beside 14 busy loader workers, ran the call past its limit and brought
-# back no weights (validation was the likely sink: about 5 epochs a minute until then). Without a val
-# set every epoch's EMA weights are written to $OUT, so a cut-off run still brings back its latest.
-# Two runs can share the one GPU (the loaders are the limit, not the chip): give each its own OUT,
-# RUN_DIR and half the WORKERS, start both in the background and wait.
+# back no weights (validation was the likely sink: about 9 epochs a minute each until then). Without a
+# val set every epoch's EMA weights are written to $OUT, so a cut-off run still brings back its latest.
+# Two runs can share the one GPU: in session 9 two side by side made about 9 epochs a minute each, one
+# alone 12 (H100, batch 64, 224 px). Give each its own OUT, RUN_DIR and half the WORKERS, start both in
+# the background and wait.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-gpu_out}
