@@ -205,6 +205,28 @@ def test_int8_quantisation(onnx_dir, onnx_path, person_frame):
     assert {"torch", "onnx", "onnx-int8"} <= set(available_backends())
 
 
+def test_int8_quantisations_of_one_export_at_once_both_succeed(tmp_path, onnx_path, person_frame, monkeypatch):
+    """ONNX Runtime writes and then deletes '<model>-inferred.onnx' beside the model it quantises; two
+    processes quantising one export at once used to delete each other's (seen with parallel evals,
+    which then fell back to fp32). Each call now quantises a private copy and leaves nothing beside it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fastvit_fx.model import ModelConfig
+
+    source = tmp_path / "shared.onnx"
+    shutil.copy(onnx_path, source)
+    inputs = calibration_inputs([person_frame(240, 320)[0]], ModelConfig(), 128)
+    import onnxruntime.quantization as ortq
+
+    quantised, real = [], ortq.quantize_static
+    monkeypatch.setattr(ortq, "quantize_static", lambda model, *a, **k: quantised.append(model) or real(model, *a, **k))
+    with ThreadPoolExecutor(2) as pool:
+        outs = list(pool.map(lambda i: quantize_onnx_int8(source, tmp_path / f"q{i}.int8.onnx", inputs), range(2)))
+    assert all(o.is_file() and onnx_metadata(o)["precision"].startswith("int8") for o in outs)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["q0.int8.onnx", "q1.int8.onnx", "shared.onnx"]
+    assert len(quantised) == 2 and str(source) not in quantised and len(set(quantised)) == 2
+
+
 def test_export_command_onnx_with_int8(tmp_path, onnx_dir, person_frame, capsys):
     import cv2
 

@@ -379,8 +379,13 @@ def quantize_onnx_int8(fp32_path: str | Path, out: str | Path, inputs: list[np.n
             return None if x is None else {INPUT_NAME: x}
 
     with _atomic_target(out) as tmp, _quiet():
+        # ONNX Runtime writes "<model>-inferred.onnx" beside the model it quantises and deletes it after:
+        # two processes quantising one export at once (two app windows, parallel evals) removed each
+        # other's file. A private copy keeps that file in this call's own temporary folder.
+        source = tmp.parent / ("source-" + fp32_path.name)
+        shutil.copyfile(fp32_path, source)
         quantize_static(
-            str(fp32_path), str(tmp), _Reader(), quant_format=QuantFormat.QOperator, per_channel=True,
+            str(source), str(tmp), _Reader(), quant_format=QuantFormat.QOperator, per_channel=True,
             activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, op_types_to_quantize=["Conv"],
             nodes_to_exclude=sorted(keep_fp32), calibrate_method=CalibrationMethod.MinMax,
             reduce_range=reduce_range, extra_options={"CalibTensorRangeSymmetric": False},
