@@ -211,13 +211,13 @@ def test_int8_quantisations_of_one_export_at_once_both_succeed(tmp_path, onnx_pa
     which then fell back to fp32). Each call now quantises a private copy and leaves nothing beside it."""
     from concurrent.futures import ThreadPoolExecutor
 
+    import onnxruntime.quantization as ortq
+
     from fastvit_fx.model import ModelConfig
 
     source = tmp_path / "shared.onnx"
     shutil.copy(onnx_path, source)
     inputs = calibration_inputs([person_frame(240, 320)[0]], ModelConfig(), 128)
-    import onnxruntime.quantization as ortq
-
     quantised, real = [], ortq.quantize_static
     monkeypatch.setattr(ortq, "quantize_static", lambda model, *a, **k: quantised.append(model) or real(model, *a, **k))
     with ThreadPoolExecutor(2) as pool:
