@@ -349,4 +349,5 @@ def test_without_a_val_set_the_last_epoch_ships(tmp_path):
     config, shipped = load_weights(tmp_path / "run" / "best.safetensors")
     last = torch.load(tmp_path / "run" / "last.pt", weights_only=False)["model"]
     assert result["val"] == {} and config.training["epochs"] == 3
+    assert config.training["val_miou"] is None  # no val ran, so no val score in the file's metadata
     assert all(torch.equal(shipped[k], last[k]) for k in shipped)

@@ -278,7 +278,8 @@ def train(cfg: TrainConfig, log=print) -> dict:
                 shipped.config = model.config
                 shipped.config.training = {
                     "data": str(cfg.data), "epochs": epoch + 1, "steps": step, "train_size": cfg.size,
-                    "val_miou": round(score, 4),
+                    # without a val set the score is the epoch number: not a metric to record
+                    "val_miou": round(score, 4) if val_items else None,
                     "val": {k: round(v["miou"], 4) for k, v in last_val.get("sources", {}).items()},
                 }
                 save_weights(shipped, out / "best.safetensors")
