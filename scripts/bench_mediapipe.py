@@ -90,8 +90,8 @@ class MediaPipeWorker:
 
 
 def load_frames(data: Path | None, count: int, split: str = "val",
-                wide: bool = True) -> tuple[list[np.ndarray], list, str]:
-    """(BGR frames, matching 0/255 truth masks or [], description).
+                wide: bool = True) -> tuple[list[np.ndarray], list, list[str], str]:
+    """(BGR frames, matching 0/255 truth masks or [], each frame's source or [], description).
 
     wide: each image placed in a 1280x720 frame on grey, as a webcam would show a person (and as
     fastvit_fx.training.evaluate does with wide=True); otherwise the photos as they are.
@@ -105,15 +105,16 @@ def load_frames(data: Path | None, count: int, split: str = "val",
         if count:
             step = max(1, len(items) // count)
             items = items[::step][:count]
-        frames, truths = [], []
+        frames, truths, sources = [], [], []
         for item in items:
             img, mask = load_pair(item)
             if wide:
                 img, mask = place_in_wide_frame(img, mask, None)
             frames.append(img)
             truths.append(mask)
+            sources.append(item.source)
         where = "in 1280x720 frames" if wide else "as they are"
-        return frames, truths, f"{len(frames)} {split} images of {data} {where}"
+        return frames, truths, sources, f"{len(frames)} {split} images of {data} {where}"
     rng = np.random.default_rng(0)
     frames = []
     import cv2
@@ -123,7 +124,7 @@ def load_frames(data: Path | None, count: int, split: str = "val",
         cv2.circle(frame, (640 + 20 * (i % 5), 260), 110, (150, 170, 210), -1)
         cv2.ellipse(frame, (640, 720), (300, 330), 0, 180, 360, (60, 70, 140), -1)
         frames.append(frame)
-    return frames, [], f"{len(frames)} synthetic 1280x720 frames"
+    return frames, [], [], f"{len(frames)} synthetic 1280x720 frames"
 
 
 def iou(prob: np.ndarray, truth: np.ndarray) -> float:
@@ -175,7 +176,7 @@ def main(argv=None) -> int:
     mp = MediaPipeWorker(args.mediapipe_python or sys.executable)
 
     data = Path(args.data) if args.data else None
-    frames, truths, described = load_frames(data, args.frames)
+    frames, truths, _, described = load_frames(data, args.frames)
     times: dict[str, list[float]] = {"ours_segmenter": [], "ours_no_refine": [], "ours_network": [], "mediapipe": []}
 
     def time_ours(frame):
@@ -223,8 +224,9 @@ def main(argv=None) -> int:
         ref = Segmenter.from_backend(TorchBackend(load_model(weights), device="cpu"), config, size=size)
         ours = Segmenter.from_backend(backend, config, size=size)  # accuracy: as the app runs it, zoom on
         report["val_miou"] = {}
+        report["val_miou_per_source"] = {}
         for wide in (False, True):
-            vframes, vtruths, vdescribed = load_frames(data, args.val_frames, wide=wide)
+            vframes, vtruths, vsources, vdescribed = load_frames(data, args.val_frames, wide=wide)
             if not vtruths:
                 break
             scores = {"torch": [], backend.name: [], "mediapipe": []}
@@ -233,6 +235,10 @@ def main(argv=None) -> int:
                 scores[backend.name].append(iou(ours(frame), truth))
                 scores["mediapipe"].append(iou(mp(frame, want_mask=True)[1], truth))
             report["val_miou"][vdescribed] = {k: float(np.mean(v)) for k, v in scores.items()}
+            # per source too: the blind set's MediaPipe reference is quoted for portraits and overall
+            report["val_miou_per_source"][vdescribed] = {
+                src: {k: float(np.mean([x for x, s in zip(v, vsources) if s == src])) for k, v in scores.items()}
+                for src in sorted(set(vsources))}
     mp.close()
 
     if args.json:
@@ -248,6 +254,8 @@ def main(argv=None) -> int:
         print(f"{label:26s} {t['median_ms']:6.2f} {t['p90_ms']:8.2f} {ratio:10.2f}x")
     for described_val, scores in report.get("val_miou", {}).items():
         print(f"val mIoU, {described_val}: " + ", ".join(f"{k} {v:.4f}" for k, v in scores.items()))
+        for src, per in report["val_miou_per_source"][described_val].items():
+            print(f"    {src}: " + ", ".join(f"{k} {v:.4f}" for k, v in per.items()))
     return 0
 
 
