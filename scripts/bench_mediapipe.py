@@ -176,7 +176,7 @@ def main(argv=None) -> int:
     mp = MediaPipeWorker(args.mediapipe_python or sys.executable)
 
     data = Path(args.data) if args.data else None
-    frames, truths, _, described = load_frames(data, args.frames)
+    frames, _truths, _sources, described = load_frames(data, args.frames)
     times: dict[str, list[float]] = {"ours_segmenter": [], "ours_no_refine": [], "ours_network": [], "mediapipe": []}
 
     def time_ours(frame):
