@@ -351,3 +351,25 @@ def test_without_a_val_set_the_last_epoch_ships(tmp_path):
     assert result["val"] == {} and config.training["epochs"] == 3
     assert config.training["val_miou"] is None  # no val ran, so no val score in the file's metadata
     assert all(torch.equal(shipped[k], last[k]) for k in shipped)
+
+
+@pytest.mark.parametrize("avx512_bf16, amx, expected", [
+    (True, False, torch.bfloat16), (False, True, torch.bfloat16), (False, False, None)])
+def test_cpu_trains_in_bf16_only_where_the_cpu_has_it(monkeypatch, avx512_bf16, amx, expected):
+    # emulated bf16 made a CPU step 5.5x slower than fp32 on an AVX2-only machine (session 11)
+    from fastvit_fx.training.loop import autocast_dtype
+
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: avx512_bf16, raising=False)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx, raising=False)
+    assert autocast_dtype("cpu") is expected
+    assert autocast_dtype("cuda") is torch.float16
+
+
+def test_the_run_says_which_precision_it_trains_in(tmp_path, monkeypatch):
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False, raising=False)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False, raising=False)
+    root = make_dataset(tmp_path / "data", n_train=4, n_val=1)
+    messages = []
+    train(TrainConfig(data=str(root), out=str(tmp_path / "run"), size=64, eval_size=64, batch=4, epochs=1,
+                      lr=1e-3, warmup_steps=1, workers=0, head_width=16, val_limit=0), log=messages.append)
+    assert any("on cpu (fp32)" in m for m in messages)
