@@ -15,8 +15,18 @@
 # back no weights (validation was the likely sink: about 9 epochs a minute each until then). Without a
 # val set every epoch's EMA weights are written to $OUT, so a cut-off run still brings back its latest.
 # Two runs can share the one GPU: in session 9 two side by side made about 9 epochs a minute each, one
-# alone 12 (H100, batch 64, 224 px). Give each its own OUT, RUN_DIR and half the WORKERS, start both in
-# the background and wait.
+# alone 12 (H100, batch 64, 224 px); the loader, not the GPU, is the limit. Give each its own OUT,
+# RUN_DIR and half the WORKERS, start both in the background and wait. Session 11's shipped model came
+# from one such call (H200, MINUTES=8.4 in a 600 s call: 545 s of wall time), two framing mixes:
+#     export MINUTES=8.4 WORKERS=7
+#     OUT=$OUT/a RUN_DIR=/tmp/ra bash scripts/gpu_train.sh --lr 4e-4 --size 224 --faults 0.5 \
+#         --framings native=0.25,whole=0.3,close=0.1,desk=0.1,small=0.25 > /tmp/a.out 2>&1 &
+#     OUT=$OUT/b RUN_DIR=/tmp/rb bash scripts/gpu_train.sh --lr 4e-4 --size 224 --faults 0.5 \
+#         --framings native=0.3,whole=0.35,close=0.1,desk=0.1,small=0.15 > /tmp/b.out 2>&1 &
+#     wait
+# then, here, scripts/average_weights.py on the two exports, and scripts/eval.py on all three. That is
+# 8 files back (4 a run), the device tool's limit. A 192-wide coarse head plus the pack is about 61 MB
+# of the 64 MiB that travels: other weights to --init from must replace models/'s, not sit beside them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-gpu_out}
