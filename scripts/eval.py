@@ -20,7 +20,7 @@ import numpy as np  # noqa: E402
 
 from fastvit_fx.segment import Segmenter  # noqa: E402
 from fastvit_fx.training.data import load_backgrounds, read_manifest  # noqa: E402
-from fastvit_fx.training.evaluate import evaluate  # noqa: E402
+from fastvit_fx.training.evaluate import evaluate, evaluate_video  # noqa: E402
 
 
 def worst_grid(worst, out: Path, tile: int = 200) -> None:
@@ -41,6 +41,17 @@ def worst_grid(worst, out: Path, tile: int = 200) -> None:
     cv2.imwrite(str(out), np.vstack(rows))
 
 
+def report_video(result: dict, seg, args) -> int:
+    print(f"{'sequence':32s} {'source':18s} {'n':>4s} {'mIoU':>7s} {'flicker':>8s}")
+    for name, r in result["sequences"].items():
+        print(f"{name:32s} {r['source']:18s} {r['n']:4d} {r['miou']:7.4f} {r['flicker']:8.4f}")
+    print(f"{'mean over sequences':32s} {'':18s} {'':4s} {result['miou']:7.4f} {result['flicker']:8.4f}")
+    if args.json:
+        result.update(weights=str(seg.weights), backend=seg.backend_name, size=seg.size, split=args.split)
+        Path(args.json).write_text(json.dumps(result, indent=2))
+    return 0
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", required=True)
@@ -58,6 +69,9 @@ def main(argv=None) -> int:
     p.add_argument("--json", default=None, help="write the numbers here, with each image's IoU (per_image)")
     p.add_argument("--no-zoom", dest="zoom", action="store_false",
                    help="one network pass per image (no closer look at small people)")
+    p.add_argument("--video", action="store_true",
+                   help="run each video sequence of the split in frame order through one smoothing Segmenter "
+                        "(as the app runs a camera) and report per-sequence mIoU and flicker")
     p.add_argument("--grey-guide", dest="color_guide", action="store_false",
                    help="guided upsampling by grey, not colour (the app's default before session 4)")
     args = p.parse_args(argv)
@@ -65,8 +79,11 @@ def main(argv=None) -> int:
     if not items:
         print(f"error: {args.data}: no '{args.split}' rows in manifest.csv", file=sys.stderr)
         return 2
-    seg = Segmenter(weights=args.weights, backend=args.backend, size=args.size, device="cpu", zoom=args.zoom)
+    seg = Segmenter(weights=args.weights, backend=args.backend, size=args.size, device="cpu", zoom=args.zoom,
+                    smooth=args.video)
     seg.color_guide = args.color_guide
+    if args.video:
+        return report_video(evaluate_video(seg, items), seg, args)
     bgs = load_backgrounds(args.backgrounds) if args.wide or args.paste_height else None
     result = evaluate(seg, items, wide=args.wide, backgrounds=bgs, keep_worst=args.worst if args.worst_grid else 0,
                       paste_height=args.paste_height)

@@ -241,7 +241,7 @@ def test_framing_mix_and_fault_share_steer_the_samples():
     bg = np.full((100, 160, 3), 200, np.uint8)
     pad = (104, 116, 124)
     whole_only = parse_framings("whole=1")
-    assert whole_only == {"native": 0.0, "whole": 1.0, "close": 0.0, "desk": 0.0, "small": 0.0}
+    assert whole_only == {"native": 0.0, "whole": 1.0, "close": 0.0, "desk": 0.0, "small": 0.0, "pose": 0.0, "group": 0.0}
     for seed in range(6):
         # whole photos only, no camera faults: every sample is exactly whole_photo's clean output
         frame, label = make_sample(np.random.default_rng(seed), img, mask, [bg], [], 96, pad,

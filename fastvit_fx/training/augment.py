@@ -11,20 +11,26 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-# mode -> (probability, person height as a fraction of the frame height)
+# mode -> probability of that framing for a labelled photo (portraits, full body, pose cut-outs)
 FRAMINGS = {
     "native": 0.15,  # the photo itself, randomly cropped: keeps the real context and edges
     # the whole photo at its own aspect, letterboxed like the Segmenter does it: a standing person
     # filling a tall frame's height, which no square crop ever shows
-    "whole": 0.25,
+    "whole": 0.2,
     "close": 0.15,  # head and shoulders filling the frame, cut at the bottom like a webcam
     "desk": 0.15,  # upper body, some room around
-    # full body small in a wide frame, anywhere: run 3 had 0.2 and lost half of run 2's score on
-    # people small in wide frames, so it is back at 0.3 (run 4)
-    "small": 0.3,
+    "small": 0.15,  # full body small in a wide frame, anywhere
+    # the person turned, upside down or bent (rotated cut-out, limbs cut at the frame's edge): the
+    # model had learned "an upright person" and left crouching and jumping people empty
+    "pose": 0.1,
+    "group": 0.1,  # 3-8 small people on one scene: groups in street photos were missed entirely
 }
 
-DEFOCUS_P = 0.15  # share of samples whose scene is thrown out of focus (from run 5 on)
+DEFOCUS_P = 0.15  # share of samples whose scene is thrown out of focus
+CLUTTER_P = 0.35  # share of composed samples with dark furniture-like shapes beside / behind the person
+NIGHT_P = 0.15  # share of samples turned into night under coloured street or room lamps
+IGNORE = 128  # mask value of "not labelled" in the scene sources: no loss, no score
+
 
 
 def parse_framings(text: str | None) -> dict[str, float]:
@@ -82,7 +88,8 @@ def paste_person(canvas: np.ndarray, label: np.ndarray, img: np.ndarray, mask: n
     x0, y0, x1, y1 = box
     H, W = canvas.shape[:2]
     touches_bottom = y1 >= mask.shape[0] - 2  # portraits are cut at the chest: keep that edge at the frame's bottom
-    lo, hi = {"close": (0.75, 1.5), "desk": (0.45, 0.85), "small": (0.08, 0.6)}[mode]
+    lo, hi = {"close": (0.75, 1.5), "desk": (0.45, 0.85), "small": (0.08, 0.6), "pose": (0.35, 1.1),
+              "group": (0.06, 0.3)}[mode]
     # a standing person seen up close is a head and torso cut at the waist or thighs, not a pair of legs
     upper_body = mode == "close" and not touches_bottom
     if upper_body:
@@ -94,6 +101,10 @@ def paste_person(canvas: np.ndarray, label: np.ndarray, img: np.ndarray, mask: n
         nh, nw = max(2, int((y1 - y0) * scale)), max(2, int((x1 - x0) * scale))
     person = cv2.resize(img[y0:y1, x0:x1], (nw, nh), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
     alpha = cv2.resize(mask[y0:y1, x0:x1], (nw, nh), interpolation=cv2.INTER_LINEAR)
+    if mode == "pose":
+        person, alpha = turn_cutout(person, alpha, rng)
+        nh, nw = alpha.shape
+        touches_bottom = False
     # top-left corner on the canvas
     px = int(rng.integers(-nw // 4, max(-nw // 4 + 1, W - 3 * nw // 4)))
     if upper_body:
@@ -113,6 +124,83 @@ def paste_person(canvas: np.ndarray, label: np.ndarray, img: np.ndarray, mask: n
     sub_p = person[sy0:sy0 + cy1 - cy0, sx0:sx0 + cx1 - cx0].astype(np.float32)
     canvas[cy0:cy1, cx0:cx1] = (sub_p * a + region * (1 - a)).astype(np.uint8)
     label[cy0:cy1, cx0:cx1] = np.maximum(label[cy0:cy1, cx0:cx1], sub_a)
+
+
+def turn_cutout(person: np.ndarray, alpha: np.ndarray, rng: np.random.Generator):
+    """Rotate a cut-out by any angle (the canvas grows to hold it), sometimes upside down: handstands,
+    people bent double, lying on a sofa, mid-air."""
+    if rng.random() < 0.25:
+        person, alpha = person[::-1], alpha[::-1]
+    angle = float(rng.uniform(-180, 180)) if rng.random() < 0.5 else float(rng.uniform(-60, 60))
+    h, w = alpha.shape
+    rot = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    cos, sin = abs(rot[0, 0]), abs(rot[0, 1])
+    nw, nh = int(h * sin + w * cos) + 1, int(h * cos + w * sin) + 1
+    rot[0, 2] += nw / 2 - w / 2
+    rot[1, 2] += nh / 2 - h / 2
+    person = cv2.warpAffine(np.ascontiguousarray(person), rot, (nw, nh), flags=cv2.INTER_LINEAR)
+    alpha = cv2.warpAffine(np.ascontiguousarray(alpha), rot, (nw, nh), flags=cv2.INTER_LINEAR)
+    return person, alpha
+
+
+def furniture_shape(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
+    """A filled silhouette the size of a chair, shelf, cabinet or coat: a polygon, a rounded box, or
+    a box on legs, as an 8-bit matte."""
+    m = np.zeros((h, w), np.uint8)
+    kind = rng.integers(3)
+    if kind == 0:  # shelf / cabinet: a box, sometimes with shelves cut out lighter (left to texture)
+        cv2.rectangle(m, (0, 0), (w - 1, h - 1), 255, -1)
+    elif kind == 1:  # office chair: seat, back and a stem
+        cv2.rectangle(m, (w // 6, 0), (5 * w // 6, h // 2), 255, -1)
+        cv2.rectangle(m, (0, h // 2), (w - 1, 5 * h // 8), 255, -1)
+        cv2.rectangle(m, (w // 2 - max(1, w // 12), 5 * h // 8), (w // 2 + max(1, w // 12), h - 1), 255, -1)
+    else:  # coat, bag, sofa end: a blob
+        pts = np.stack([rng.uniform(0, w, 7), rng.uniform(0, h, 7)], 1).astype(np.int32)
+        cv2.fillConvexPoly(m, cv2.convexHull(pts), 255)
+    return m
+
+
+def paste_clutter(canvas: np.ndarray, label: np.ndarray, backgrounds: list[np.ndarray],
+                  rng: np.random.Generator, in_front: bool) -> None:
+    """Hard negatives: dark furniture-like shapes (textured from a scene, darkened) beside or behind
+    the person, with their true label, background. In front of a person they also cut the label.
+    Dark shelves, chairs and cabinets were painted as person, often as a blob as large as them."""
+    H, W = canvas.shape[:2]
+    for _ in range(int(rng.integers(1, 4))):
+        h = int(H * rng.uniform(0.2, 0.8))
+        w = int(h * rng.uniform(0.3, 1.2))
+        if w < 4 or h < 4:
+            continue
+        src = backgrounds[int(rng.integers(len(backgrounds)))] if backgrounds else canvas
+        texture = random_crop_to(src, h, w, rng, min_scale=0.2).astype(np.float32)
+        tint = rng.uniform(0.1, 0.45) * rng.uniform(0.8, 1.2, size=3)  # dark wood, black leather, navy cloth
+        texture = texture * tint
+        matte = furniture_shape(h, w, rng)
+        x, y = int(rng.integers(-w // 3, W - 2 * w // 3)), int(rng.integers(H // 6, max(H // 6 + 1, H - h // 2)))
+        cx0, cy0, cx1, cy1 = max(x, 0), max(y, 0), min(x + w, W), min(y + h, H)
+        if cx1 <= cx0 or cy1 <= cy0:
+            continue
+        a = matte[cy0 - y:cy1 - y, cx0 - x:cx1 - x].astype(np.float32)[..., None] / 255.0
+        t = texture[cy0 - y:cy1 - y, cx0 - x:cx1 - x]
+        region = canvas[cy0:cy1, cx0:cx1].astype(np.float32)
+        canvas[cy0:cy1, cx0:cx1] = (t * a + region * (1 - a)).astype(np.uint8)
+        if in_front:
+            keep = a[..., 0] < 0.5
+            label[cy0:cy1, cx0:cx1] = np.where(keep, label[cy0:cy1, cx0:cx1], 0)
+
+
+def night(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Night or a dim room: very dark, lit by coloured lamps (sodium orange, cold blue, warm tungsten)
+    from one side, with the noise a camera's gain brings up."""
+    out = img.astype(np.float32) / 255.0
+    out = out ** rng.uniform(1.5, 3.0) * rng.uniform(0.15, 0.5)  # crush the exposure, keep highlights
+    cast = np.array([(0.35, 0.7, 1.0), (1.0, 0.75, 0.5), (0.6, 0.85, 1.0), (1.0, 0.9, 0.8)][int(rng.integers(4))],
+                    np.float32)  # BGR
+    h, w = out.shape[:2]
+    gx = np.linspace(rng.uniform(0.3, 1.0), rng.uniform(0.3, 1.0), w, dtype=np.float32)[None, :, None]
+    out = out * cast * gx
+    out = out * rng.uniform(1.0, 2.5) + rng.normal(0, rng.uniform(0.01, 0.04), out.shape).astype(np.float32)
+    return np.clip(out * 255, 0, 255).astype(np.uint8)
 
 
 def defocus_background(frame: np.ndarray, label: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -145,7 +233,8 @@ def camera_faults(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         out = out * rng.uniform(0.6, 1.4) + rng.uniform(-30, 30)
         gray = out.mean(axis=2, keepdims=True)
         out = gray + (out - gray) * rng.uniform(0.5, 1.5)
-        out = out * rng.uniform(0.85, 1.15, size=3)  # white balance
+        # white balance; a fifth of the time a strong cast (stage light, a screen's glow, dusk)
+        out = out * (rng.uniform(0.6, 1.4, size=3) if rng.random() < 0.2 else rng.uniform(0.85, 1.15, size=3))
     if rng.random() < 0.2:  # low light: dark, then gain brings up the noise
         out = out * rng.uniform(0.15, 0.5)
         out = out + rng.normal(0, rng.uniform(2, 8), out.shape)
@@ -174,6 +263,8 @@ def lens_and_camera(frame: np.ndarray, label: np.ndarray, rng: np.random.Generat
     if rng.random() < DEFOCUS_P:
         frame = defocus_background(frame, label, rng)
     if rng.random() < faults_p:
+        if rng.random() < NIGHT_P / max(faults_p, 1e-6):  # NIGHT_P of all samples, a kind of fault
+            frame = night(frame, rng)
         frame = camera_faults(frame, rng)
     return frame, label
 
@@ -193,10 +284,12 @@ def letterbox_into(img: np.ndarray, label: np.ndarray, out_h: int, out_w: int,
 
 
 def whole_photo(rng: np.random.Generator, img: np.ndarray, mask: np.ndarray, out_size: int,
-                pad_value: tuple[int, int, int], faults_p: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    """The photo at its own aspect (a mild crop at most), through the camera's faults, letterboxed."""
+                pad_value: tuple[int, int, int], faults_p: float = 1.0,
+                min_crop: float = 0.8) -> tuple[np.ndarray, np.ndarray]:
+    """The photo at its own aspect (a crop to min_crop of each side at most), through the camera's
+    faults, letterboxed. Scene sources come this way: their people are already small."""
     h, w = img.shape[:2]
-    s = rng.uniform(0.8, 1.0)
+    s = rng.uniform(min_crop, 1.0)
     ch, cw = max(8, int(h * s)), max(8, int(w * s))
     y0, x0 = int(rng.integers(0, h - ch + 1)), int(rng.integers(0, w - cw + 1))
     frame, label = img[y0:y0 + ch, x0:x0 + cw], mask[y0:y0 + ch, x0:x0 + cw]
@@ -210,23 +303,32 @@ def make_sample(rng: np.random.Generator, img: np.ndarray, mask: np.ndarray,
                 backgrounds: list[np.ndarray], others: list[tuple[np.ndarray, np.ndarray]],
                 out_size: int, pad_value: tuple[int, int, int] = (104, 116, 124),
                 scene_people: list[tuple[np.ndarray, np.ndarray]] | None = None,
-                framings: dict[str, float] | None = None, faults_p: float = 1.0):
+                framings: dict[str, float] | None = None, faults_p: float = 1.0,
+                scene: bool = False, pose_cutout: bool = False):
     """One augmented (BGR uint8 out_size^2, mask uint8) pair from one labelled photo.
 
     backgrounds: person-free scenes (may be empty when scene_people is not); others: people to paste
-    as a second person; scene_people:
-    photos whose whole picture may serve as the scene (their person stays in the label: several
-    people in one frame). Only pass photos with every person labelled (the full-body set leaves
-    bystanders unlabelled). framings: the mix of framings (default FRAMINGS); faults_p: the share
-    of samples put through the camera's faults.
+    as further people (small ones, groups); scene_people: photos whose whole picture may serve as
+    the scene (their person stays in the label: several people in one frame). Only pass photos with
+    every person labelled (the full-body set leaves bystanders unlabelled). framings: the mix of
+    framings (default FRAMINGS); faults_p: the share of samples put through the camera's faults.
+    scene: the photo is a whole scene (fixed camera, street, video frame): used at its own scale,
+    never cut out at full size; pose_cutout: its one person may also be cut out and turned.
+    The mask keeps IGNORE (128) where the source did not label.
     """
+    if scene and not (pose_cutout and rng.random() < 0.4):
+        frame, label = whole_photo(rng, img, mask, out_size, pad_value, faults_p, min_crop=0.55)
+        if rng.random() < 0.1:  # the camera on its side, or a frame upside down
+            k = int(rng.integers(1, 4))
+            frame, label = np.rot90(frame, k), np.rot90(label, k)
+        return np.ascontiguousarray(frame), np.ascontiguousarray(label)
     wide = rng.random() < 0.3  # a 16:9 or 4:3 camera frame, letterboxed like the app does it
     out_h, out_w = out_size, out_size
     if wide:
         out_w = out_size
         out_h = int(out_size / (16 / 9 if rng.random() < 0.7 else 4 / 3))
     modes, probs = zip(*(framings or FRAMINGS).items())
-    mode = str(rng.choice(modes, p=np.array(probs) / sum(probs)))
+    mode = "pose" if scene else str(rng.choice(modes, p=np.array(probs) / sum(probs)))
     if mode == "whole":
         return whole_photo(rng, img, mask, out_size, pad_value, faults_p)
     if mode == "native":
@@ -241,10 +343,19 @@ def make_sample(rng: np.random.Generator, img: np.ndarray, mask: np.ndarray,
             label = np.zeros((out_h, out_w), np.uint8)
         frame = frame.copy()
         label = label.copy()
-        paste_person(frame, label, img, mask, mode, rng)
-        if mode == "small" and others and rng.random() < 0.2:  # a second small person
+        clutter = rng.random() < CLUTTER_P
+        if clutter:
+            paste_clutter(frame, label, backgrounds, rng, in_front=False)
+        paste_person(frame, label, img, mask, "small" if mode == "group" else mode, rng)
+        if mode == "group" and others:
+            for _ in range(int(rng.integers(2, 8))):
+                oimg, omask = others[int(rng.integers(len(others)))]
+                paste_person(frame, label, oimg, omask, "group", rng)
+        elif mode == "small" and others and rng.random() < 0.2:  # a second small person
             oimg, omask = others[int(rng.integers(len(others)))]
             paste_person(frame, label, oimg, omask, "small", rng)
+        if clutter and rng.random() < 0.3:  # a chair or a desk in front of them
+            paste_clutter(frame, label, backgrounds, rng, in_front=True)
     if rng.random() < 0.5:
         frame, label = frame[:, ::-1], label[:, ::-1]
     frame, label = lens_and_camera(frame, label, rng, faults_p)

@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 
 from ..metrics import boundary_f, iou
-from .augment import mask_bbox
+from .augment import IGNORE, mask_bbox
 from .data import Item, load_pair
 
 
@@ -55,6 +55,17 @@ def paste_small_in_wide_frame(img: np.ndarray, mask: np.ndarray, background: np.
     return canvas, label
 
 
+def score_mask(pred: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
+    """(IoU, boundary F) of a boolean prediction against an 8-bit truth; pixels the truth marks
+    IGNORE are left out of both (for the boundary, the prediction stands in for the truth there)."""
+    gt = truth > 127
+    unlabelled = truth == IGNORE
+    if not unlabelled.any():
+        return iou(pred, gt), boundary_f(pred, gt)
+    labelled = ~unlabelled
+    return iou(pred[labelled], gt[labelled]), boundary_f(pred, np.where(unlabelled, pred, gt))
+
+
 def evaluate(segmenter, items: list[Item], wide: bool = False,
              backgrounds: list[np.ndarray] | None = None, keep_worst: int = 0,
              paste_height: float | None = None) -> dict:
@@ -77,9 +88,9 @@ def evaluate(segmenter, items: list[Item], wide: bool = False,
             img, truth = place_in_wide_frame(img, truth, bg)
         segmenter.reset()
         prob = segmenter(img)
-        pred, gt = prob > 0.5, truth > 127
-        score = iou(pred, gt)
-        per_source[item.source].append((score, boundary_f(pred, gt)))
+        pred = prob > 0.5
+        score, bf = score_mask(pred, truth)
+        per_source[item.source].append((score, bf))
         per_image.append({"name": item.name, "source": item.source, "iou": float(score)})
         if keep_worst:
             worst.append((score, item.name, img, truth, (prob * 255).astype(np.uint8)))
@@ -99,4 +110,52 @@ def evaluate(segmenter, items: list[Item], wide: bool = False,
     result["per_image"] = per_image
     if keep_worst:
         result["worst"] = worst
+    return result
+
+
+VIDEO_SOURCES = ("sbi2015-indoor", "davis2016-poses", "camvid-street", "cdnet-pedestrians")
+
+
+def flicker(preds: list[np.ndarray], truths: list[np.ndarray]) -> float:
+    """Pixels of the predicted mask that flip between consecutive frames where the truth does not,
+    per frame pair, over the mean person area of the truth (lower is better; 0 for a still mask).
+    Pixels the truth leaves unlabelled in either frame are not counted."""
+    if len(preds) < 2:
+        return float("nan")
+    flips = []
+    for (p0, t0), (p1, t1) in zip(zip(preds, truths), zip(preds[1:], truths[1:])):
+        labelled = (t0 != IGNORE) & (t1 != IGNORE)
+        steady = ((t0 > 127) == (t1 > 127)) & labelled
+        flips.append(float(((p0 != p1) & steady).sum()))
+    area = float(np.mean([(t > 127).sum() for t in truths]))
+    return float(np.mean(flips) / max(area, 1.0))
+
+
+def evaluate_video(segmenter, items: list[Item]) -> dict:
+    """Each video sequence in frame order through one smoothing Segmenter, as the app runs a camera
+    (reset at the start of each sequence): per-sequence mIoU and flicker, and their means.
+
+    The segmenter must be built for video (smooth=True: temporal smoothing and zoom tracking)."""
+    from .data import sequence_name
+
+    sequences: dict[str, list[Item]] = defaultdict(list)
+    for item in items:
+        if item.source in VIDEO_SOURCES:
+            sequences[sequence_name(item.name)].append(item)
+    result: dict = {"sequences": {}}
+    for name, seq in sorted(sequences.items()):
+        seq.sort(key=lambda it: it.name)
+        segmenter.reset()
+        preds, truths, scores = [], [], []
+        for item in seq:
+            img, truth = load_pair(item)
+            pred = segmenter(img) > 0.5
+            preds.append(pred)
+            truths.append(truth)
+            scores.append(score_mask(pred, truth)[0])
+        result["sequences"][name] = {"source": seq[0].source, "n": len(seq), "miou": float(np.mean(scores)),
+                                     "flicker": flicker(preds, truths)}
+    rows = list(result["sequences"].values())
+    result["miou"] = float(np.mean([r["miou"] for r in rows])) if rows else float("nan")
+    result["flicker"] = float(np.nanmean([r["flicker"] for r in rows])) if rows else float("nan")
     return result

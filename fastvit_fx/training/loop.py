@@ -15,11 +15,11 @@ import cv2
 import numpy as np
 import torch
 import torch.distributed as dist
-from torch.utils.data import DataLoader, DistributedSampler
+from torch.utils.data import DataLoader, DistributedSampler, WeightedRandomSampler
 
 from ..model import ModelConfig, build_model, save_weights
 from .augment import parse_framings
-from .data import AugmentedPeople, load_backgrounds, read_manifest
+from .data import AugmentedPeople, load_backgrounds, parse_shares, read_manifest, source_sample_weights
 from .losses import segmentation_loss
 
 
@@ -55,6 +55,22 @@ class TrainConfig:
     # by default) and the share of samples given camera faults
     framings: str | None = None
     faults: float = 1.0
+    # each source's share of an epoch's samples: 'sbi2015-indoor=0.3,...' over data.SOURCE_SHARES;
+    # 'off' draws every pair once an epoch (sources in proportion to their size)
+    source_shares: str | None = None
+
+
+# the log's column for each source's val mIoU
+VAL_COLUMNS = {"shen2016-portraits": "portrait", "clothing-co-parsing": "fullbody", "cdnet-pedestrians": "scene",
+               "sbi2015-indoor": "indoor", "davis2016-poses": "poses", "camvid-street": "street"}
+
+
+def selection_score(sources: dict) -> float:
+    """The number an epoch is chosen by: the mean of the per-source mIoUs, so the 82 street frames
+    weigh as much as the 157 portraits (a per-image mean let the largest sources decide). The 8-image
+    pedestrian source is left out: one image moves it by a tenth."""
+    scores = [r["miou"] for name, r in sources.items() if name != "cdnet-pedestrians"]
+    return float(np.mean(scores)) if scores else float("nan")
 
 
 def cpu_has_native_bf16() -> bool:
@@ -125,7 +141,8 @@ def plot_curves(log_path: Path, out_png: Path) -> None:
     ax1.set_xlabel("epoch")
     ax1.set_ylabel("train loss", color="C0")
     ax2 = ax1.twinx()
-    for key, style in (("val_miou", "C1-"), ("val_portrait", "C2--"), ("val_fullbody", "C3--")):
+    for key, style in (("val_miou", "k-"), ("val_portrait", "C2--"), ("val_fullbody", "C3--"),
+                       ("val_indoor", "C4--"), ("val_poses", "C5--"), ("val_street", "C6--")):
         points = [(e, float(r[key])) for e, r in zip(ep, rows) if r.get(key)]  # validated epochs only
         if points:
             ax2.plot(*zip(*points), style, label=key)
@@ -153,7 +170,7 @@ def train(cfg: TrainConfig, log=print) -> dict:
     step, start_epoch, best = 0, 0, -1.0
     ckpt_path = out / "last.pt"
     if ckpt_path.exists():
-        ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
+        ckpt = torch.load(ckpt_path, map_location=device, weights_only=True)
         model.load_state_dict(ckpt["model"])
         opt.load_state_dict(ckpt["opt"])
         step, start_epoch, best = ckpt["step"], ckpt["epoch"], ckpt["best"]
@@ -204,7 +221,14 @@ def train(cfg: TrainConfig, log=print) -> dict:
     dataset = AugmentedPeople(items, load_backgrounds(cfg.backgrounds), cfg.size,
                               model_cfg.mean, model_cfg.std, seed=cfg.seed,
                               framings=parse_framings(cfg.framings), faults_p=cfg.faults)
-    sampler = DistributedSampler(dataset, shuffle=True) if world > 1 else None
+    if world > 1:
+        sampler = DistributedSampler(dataset, shuffle=True)
+    elif cfg.source_shares == "off":
+        sampler = None
+    else:  # balanced sources: a fixed seed per epoch keeps a resumed run's draws reproducible
+        weights = source_sample_weights(items, parse_shares(cfg.source_shares))
+        sampler = WeightedRandomSampler(weights, num_samples=len(items), replacement=True,
+                                        generator=torch.Generator().manual_seed(cfg.seed))
     cv2_threads = cv2.getNumThreads()
     if cfg.workers > 0:
         # one OpenCV thread in the forked workers (they share the cores); it must be set before the
@@ -222,8 +246,8 @@ def train(cfg: TrainConfig, log=print) -> dict:
     scaler = torch.amp.GradScaler("cuda", enabled=use_cuda)
 
     log_path = out / "log.csv"
-    fields = ["epoch", "step", "train_loss", "lr", "val_miou", "val_portrait", "val_fullbody",
-              "val_scene", "val_boundary_f", "minutes"]
+    fields = ["epoch", "step", "train_loss", "lr", "val_miou", "val_all"] + [f"val_{n}" for n in VAL_COLUMNS.values()] \
+        + ["val_boundary_f", "minutes"]
     if is_main and not log_path.exists():
         with open(log_path, "w", newline="") as f:
             csv.DictWriter(f, fields).writeheader()
@@ -237,21 +261,24 @@ def train(cfg: TrainConfig, log=print) -> dict:
     last_val: dict = {}
     for epoch in range(start_epoch, cfg.epochs):
         dataset.epoch = epoch
-        if sampler is not None:
+        if isinstance(sampler, DistributedSampler):
             sampler.set_epoch(epoch)
+        elif sampler is not None:
+            sampler.generator.manual_seed(cfg.seed * 1000 + epoch)
         ddp_model.train()
         losses = []
         it = loader
         if tqdm is not None and is_main:
             it = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.epochs}", leave=False, mininterval=10)
-        for x, y in it:
+        for x, y, valid in it:
             x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+            valid = valid.to(device, non_blocking=True)
             f = lr_factor(step, total_steps, cfg.warmup_steps, time.time() - t_start, budget_s)
             for g in opt.param_groups:
                 g["lr"] = cfg.lr * f
             with torch.autocast(device.type, dtype=amp_dtype or torch.bfloat16, enabled=amp_dtype is not None):
                 logits = ddp_model(x)
-            loss = segmentation_loss(logits, y, lovasz=cfg.lovasz)
+            loss = segmentation_loss(logits, y, lovasz=cfg.lovasz, valid=valid)
             opt.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.unscale_(opt)
@@ -273,14 +300,12 @@ def train(cfg: TrainConfig, log=print) -> dict:
             if val_items and ((epoch + 1) % max(1, cfg.val_every) == 0 or last_epoch):
                 last_val = validate(shipped, val_items, cfg.eval_size)
                 src = last_val["sources"]
-                # per-image mean over all val images, as eval.py's "all": a macro over sources let the
-                # 8-image pedestrian source swing the choice
-                score = float(last_val["miou"])
-                row.update(val_miou=f"{score:.4f}", val_boundary_f=f"{last_val['boundary_f']:.4f}")
-                for key, name in (("val_portrait", "shen2016-portraits"), ("val_fullbody", "clothing-co-parsing"),
-                                  ("val_scene", "cdnet-pedestrians")):
+                score = selection_score(src)
+                row.update(val_miou=f"{score:.4f}", val_all=f"{last_val['miou']:.4f}",
+                           val_boundary_f=f"{last_val['boundary_f']:.4f}")
+                for name, column in VAL_COLUMNS.items():
                     if name in src:
-                        row[key] = f"{src[name]['miou']:.4f}"
+                        row[f"val_{column}"] = f"{src[name]['miou']:.4f}"
             elif val_items:
                 score = -math.inf  # not validated this epoch: never chosen as best
             else:  # no val set (a lent GPU: val runs later, here, on the full-size photos). The latest

@@ -1,5 +1,8 @@
 """Segmentation loss for thin structures and edges: boundary-weighted BCE + soft Dice, optionally
-the Lovasz hinge, a convex surrogate of per-image IoU (the metric val reports)."""
+the Lovasz hinge, a convex surrogate of per-image IoU (the metric val reports).
+
+Every term takes an optional `valid` map (1 = labelled, 0 = not labelled: the scene sources' 128):
+pixels outside it give no loss and no gradient."""
 from __future__ import annotations
 
 import torch
@@ -14,8 +17,11 @@ def edge_weights(target: torch.Tensor, boost: float = 2.0, width: int = 5) -> to
     return 1.0 + boost * (dil - ero)
 
 
-def dice_loss(logits: torch.Tensor, target: torch.Tensor, eps: float = 1.0) -> torch.Tensor:
+def dice_loss(logits: torch.Tensor, target: torch.Tensor, eps: float = 1.0,
+              valid: torch.Tensor | None = None) -> torch.Tensor:
     prob = torch.sigmoid(logits)
+    if valid is not None:
+        prob, target = prob * valid, target * valid
     inter = (prob * target).sum(dim=(1, 2, 3))
     union = prob.sum(dim=(1, 2, 3)) + target.sum(dim=(1, 2, 3))
     return (1 - (2 * inter + eps) / (union + eps)).mean()
@@ -31,20 +37,33 @@ def _lovasz_grad(gt_sorted: torch.Tensor) -> torch.Tensor:
     return jaccard
 
 
-def lovasz_hinge(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Lovasz hinge per image, averaged over the batch; target is binarised at 0.5 (soft resized edges)."""
+def lovasz_hinge(logits: torch.Tensor, target: torch.Tensor, valid: torch.Tensor | None = None) -> torch.Tensor:
+    """Lovasz hinge per image, averaged over the batch; target is binarised at 0.5 (soft resized edges).
+    Unlabelled pixels (valid == 0) are left out of each image's sort."""
     losses = []
-    for lg, tg in zip(logits.flatten(1), (target > 0.5).float().flatten(1)):
+    keep_all = torch.ones_like(target, dtype=torch.bool) if valid is None else valid > 0.5
+    for lg, tg, keep in zip(logits.flatten(1), (target > 0.5).float().flatten(1), keep_all.flatten(1)):
+        lg, tg = lg[keep], tg[keep]
+        if tg.numel() == 0:
+            losses.append(logits.sum() * 0.0)
+            continue
         errors = 1.0 - lg * (2.0 * tg - 1.0)
         errors_sorted, perm = torch.sort(errors, descending=True)
         losses.append(torch.dot(F.relu(errors_sorted), _lovasz_grad(tg[perm])))
     return torch.stack(losses).mean()
 
 
-def segmentation_loss(logits: torch.Tensor, target: torch.Tensor, lovasz: float = 0.0) -> torch.Tensor:
+def segmentation_loss(logits: torch.Tensor, target: torch.Tensor, lovasz: float = 0.0,
+                      valid: torch.Tensor | None = None) -> torch.Tensor:
     logits = logits.float()
-    bce = F.binary_cross_entropy_with_logits(logits, target, weight=edge_weights(target))
-    loss = bce + dice_loss(logits, target)
+    weight = edge_weights(target)
+    if valid is None:
+        bce = F.binary_cross_entropy_with_logits(logits, target, weight=weight)
+    else:  # mean over the labelled pixels only
+        weight = weight * valid
+        bce = (F.binary_cross_entropy_with_logits(logits, target, weight=weight, reduction="sum")
+               / valid.sum().clamp(min=1.0))
+    loss = bce + dice_loss(logits, target, valid=valid)
     if lovasz:
-        loss = loss + lovasz * lovasz_hinge(logits, target)
+        loss = loss + lovasz * lovasz_hinge(logits, target, valid=valid)
     return loss

@@ -1,0 +1,210 @@
+"""Training and evaluation on the scene sources: unlabelled pixels (128) give no loss and no score,
+sources are drawn in their shares, scenes keep their own scale, and video is scored in frame order
+with its flicker."""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from fastvit_fx.training.augment import IGNORE, make_sample, paste_clutter, turn_cutout
+from fastvit_fx.training.data import (AugmentedPeople, parse_shares, read_manifest, sequence_name,
+                                      source_sample_weights, valid_map)
+from fastvit_fx.training.evaluate import evaluate, evaluate_video, flicker, score_mask
+from fastvit_fx.training.losses import segmentation_loss
+from fastvit_fx.training.loop import TrainConfig, selection_score, train
+
+
+def test_unlabelled_pixels_give_no_loss_and_no_gradient():
+    torch.manual_seed(0)
+    target = (torch.rand(2, 1, 16, 16) > 0.5).float()
+    valid = torch.ones_like(target)
+    valid[:, :, :, :6] = 0
+    logits = torch.randn(2, 1, 16, 16, requires_grad=True)
+    loss = segmentation_loss(logits, target, lovasz=1.0, valid=valid)
+    loss.backward()
+    assert logits.grad[:, :, :, :6].abs().max().item() == 0.0
+    assert logits.grad[:, :, :, 6:].abs().max().item() > 0.0
+    # whatever the network says where nothing is labelled, the loss is the same
+    changed = logits.detach().clone()
+    changed[:, :, :, :6] = 50.0
+    again = segmentation_loss(changed, target, lovasz=1.0, valid=valid)
+    assert again.item() == pytest.approx(loss.item(), rel=1e-5)
+    # and without the valid map that region does count
+    assert segmentation_loss(changed, target, lovasz=1.0).item() != pytest.approx(
+        segmentation_loss(logits.detach(), target, lovasz=1.0).item(), rel=1e-3)
+
+
+def test_valid_map_drops_ignore_and_its_resized_blend_but_keeps_soft_person_edges():
+    label = np.array([[0, 64, 128, 150, 191, 255]], np.uint8)
+    assert valid_map(label, had_ignore=True).tolist() == [[1, 1, 0, 0, 1, 1]]
+    assert valid_map(label, had_ignore=False).tolist() == [[1, 1, 1, 1, 1, 1]]
+
+
+def test_scores_leave_unlabelled_pixels_out():
+    truth = np.zeros((20, 20), np.uint8)
+    truth[5:15, 5:10] = 255
+    truth[5:15, 10:15] = IGNORE  # a cyclist nobody labelled
+    pred = np.zeros((20, 20), bool)
+    pred[5:15, 5:15] = True  # the person and the cyclist
+    iou_value, bf = score_mask(pred, truth)
+    assert iou_value == 1.0
+    assert bf == 1.0
+    pred[0:3, 0:3] = True  # a false blob in labelled background does count
+    assert score_mask(pred, truth)[0] == pytest.approx(50 / 59)
+
+
+def test_sources_are_drawn_in_their_shares_whatever_their_size():
+    items = read_fake_items({"big": 900, "small": 100})
+    weights = np.array(source_sample_weights(items, {"big": 0.5, "small": 0.5}))
+    share_small = weights[[it.source == "small" for it in items]].sum() / weights.sum()
+    assert share_small == pytest.approx(0.5)
+    # a source the shares do not name gets the mean share, not nothing
+    items += read_fake_items({"other": 10})
+    weights = np.array(source_sample_weights(items, {"big": 0.5, "small": 0.5}))
+    assert weights[-10:].sum() / weights.sum() == pytest.approx(0.5 / 1.5)
+    assert parse_shares("camvid-street=0.5")["camvid-street"] == 0.5
+    with pytest.raises(ValueError, match="source=share"):
+        parse_shares("camvid-street")
+
+
+def read_fake_items(counts: dict[str, int]):
+    from fastvit_fx.training.data import Item
+
+    return [Item(f"{src}-{i}", Path("x.jpg"), Path("x.png"), src, "train") for src, n in counts.items()
+            for i in range(n)]
+
+
+def test_a_scene_stays_at_its_own_scale():
+    """A street frame whose person is a tenth of its height is not cut out and blown up."""
+    img = np.full((240, 320, 3), 90, np.uint8)
+    mask = np.zeros((240, 320), np.uint8)
+    mask[100:124, 150:158] = 255
+    mask[0:30, 0:40] = IGNORE
+    for seed in range(8):
+        frame, label = make_sample(np.random.default_rng(seed), img, mask, [img], [], 96, scene=True)
+        assert frame.shape == (96, 96, 3) and label.shape == (96, 96)
+        ys, xs = np.nonzero(label > 200)
+        height = ys.max() - ys.min() + 1 if len(ys) else 0
+        assert height <= 0.25 * 96, f"seed {seed}: person {height} px tall in a 96 px sample"
+
+
+def test_a_turned_cutout_keeps_its_matte_on_its_pixels():
+    person = np.zeros((40, 10, 3), np.uint8)
+    person[:] = (0, 0, 255)
+    alpha = np.full((40, 10), 255, np.uint8)
+    for seed in range(6):
+        p, a = turn_cutout(person, alpha, np.random.default_rng(seed))
+        assert p.shape[:2] == a.shape
+        assert abs(int(np.count_nonzero(a > 127)) - 400) < 60  # the same person, turned
+        inside = a > 200
+        assert (p[inside][:, 2] > 200).all()  # the matte sits on the person's pixels
+
+
+def test_furniture_in_front_cuts_the_label_and_behind_leaves_it():
+    rng = np.random.default_rng(0)
+    canvas = np.full((64, 64, 3), 200, np.uint8)
+    label = np.full((64, 64), 255, np.uint8)
+    paste_clutter(canvas, label, [], rng, in_front=False)
+    assert (label == 255).all()
+    assert canvas.mean() < 200  # something dark was put there
+    paste_clutter(canvas, label, [], np.random.default_rng(1), in_front=True)
+    assert (label == 0).any()
+
+
+def test_flicker_counts_flips_where_the_truth_holds_still():
+    truth = np.zeros((10, 10), np.uint8)
+    truth[2:8, 2:8] = 255  # 36 px of person
+    still = truth > 127
+    assert flicker([still, still, still], [truth] * 3) == 0.0
+    wobble = still.copy()
+    wobble[0, 0:9] = True  # 9 background px flip on, then off again
+    assert flicker([still, wobble, still], [truth] * 3) == pytest.approx(9 / 36)
+    # where the truth itself changes, a change in the prediction is no flicker
+    moved = np.roll(truth, 1, axis=1)
+    assert flicker([still, moved > 127], [truth, moved]) == 0.0
+
+
+class RecordingSegmenter:
+    """Returns the truth it is given through `answers`, and logs calls and resets."""
+
+    def __init__(self, answers):
+        self.answers, self.calls = answers, []
+
+    def reset(self):
+        self.calls.append("reset")
+
+    def __call__(self, frame):
+        self.calls.append(int(frame[0, 0, 0]))
+        return self.answers[int(frame[0, 0, 0])]
+
+
+def make_video_dataset(root: Path) -> Path:
+    (root / "images").mkdir(parents=True)
+    (root / "masks").mkdir()
+    rows = []
+    for seq, frames in (("street-a", (3, 1, 2)), ("street-b", (5, 4))):
+        for f in frames:
+            name = f"{seq}-{f:04d}"
+            img = np.full((20, 20, 3), 10 * f + (100 if seq == "street-b" else 0), np.uint8)
+            mask = np.zeros((20, 20), np.uint8)
+            mask[5:15, 5:15] = 255
+            cv2.imwrite(str(root / "images" / f"{name}.png"), img)
+            cv2.imwrite(str(root / "masks" / f"{name}.png"), mask)
+            rows.append([f"images/{name}.png", f"masks/{name}.png", "camvid-street", "scene", "val", "test"])
+    with open(root / "manifest.csv", "w", newline="") as f:
+        csv.writer(f).writerows([["image", "mask", "source", "style", "split", "licence"], *rows])
+    return root
+
+
+def test_video_eval_runs_each_sequence_in_order_from_a_reset(tmp_path):
+    root = make_video_dataset(tmp_path)
+    items = read_manifest(root, "val")
+    assert sequence_name(items[0].name) == "street-a"
+    truth = np.zeros((20, 20), np.float32)
+    truth[5:15, 5:15] = 1.0
+    answers = {v: truth for v in (10, 20, 30, 140, 150)}
+    seg = RecordingSegmenter(answers)
+    result = evaluate_video(seg, items)
+    assert seg.calls == ["reset", 10, 20, 30, "reset", 140, 150]
+    assert result["sequences"]["street-a"]["miou"] == 1.0
+    assert result["flicker"] == 0.0
+    # a prediction that blinks off every other frame scores its IoU and its flicker
+    answers[20] = np.zeros((20, 20), np.float32)
+    result = evaluate_video(RecordingSegmenter(answers), items)
+    assert result["sequences"]["street-a"]["miou"] == pytest.approx(2 / 3)
+    assert result["sequences"]["street-a"]["flicker"] == pytest.approx(1.0)
+
+
+def test_selection_weighs_sources_equally_and_leaves_the_tiny_one_out():
+    sources = {"a": {"miou": 0.9}, "b": {"miou": 0.5}, "cdnet-pedestrians": {"miou": 0.0}}
+    assert selection_score(sources) == pytest.approx(0.7)
+
+
+def test_a_scene_source_with_unlabelled_pixels_trains_and_is_scored(tmp_path):
+    root = make_video_dataset(tmp_path / "data")
+    # make it a train split with some unlabelled pixels, plus the val frames
+    rows = list(csv.reader(open(root / "manifest.csv")))
+    for row in rows[1:4]:
+        row[4] = "train"
+        m = cv2.imread(str(root / row[1]), cv2.IMREAD_GRAYSCALE)
+        m[0:4] = IGNORE
+        cv2.imwrite(str(root / row[1]), m)
+    with open(root / "manifest.csv", "w", newline="") as f:
+        csv.writer(f).writerows(rows)
+    ds = AugmentedPeople(read_manifest(root, "train"), [], 32, (0.5,) * 3, (0.25,) * 3)
+    x, y, valid = ds[0]
+    assert x.shape == (3, 32, 32) and y.shape == valid.shape == (1, 32, 32)
+    assert (valid == 0).any() and (valid == 1).any()
+    out = tmp_path / "run"
+    cfg = TrainConfig(data=str(root), out=str(out), size=32, eval_size=32, batch=2, epochs=1, lr=1e-3,
+                      warmup_steps=1, workers=0, head_width=16)
+    result = train(cfg, log=lambda *_: None)
+    assert result["step"] >= 1
+    assert "camvid-street" in result["val"]["sources"]
+    row = list(csv.DictReader(open(out / "log.csv")))[-1]
+    assert row["val_street"] != ""
