@@ -73,7 +73,7 @@ def main(argv=None) -> int:
                    help="run each video sequence of the split in frame order through one smoothing Segmenter "
                         "(as the app runs a camera) and report per-sequence mIoU and flicker")
     p.add_argument("--grey-guide", dest="color_guide", action="store_false",
-                   help="guided upsampling by grey, not colour (the app's default before session 4)")
+                   help="guided upsampling by grey, not colour (the older default, for comparison)")
     args = p.parse_args(argv)
     items = read_manifest(args.data, args.split)
     if not items:

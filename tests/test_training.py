@@ -356,7 +356,7 @@ def test_without_a_val_set_the_last_epoch_ships(tmp_path):
 @pytest.mark.parametrize("avx512_bf16, amx, expected", [
     (True, False, torch.bfloat16), (False, True, torch.bfloat16), (False, False, None)])
 def test_cpu_trains_in_bf16_only_where_the_cpu_has_it(monkeypatch, avx512_bf16, amx, expected):
-    # emulated bf16 made a CPU step 5.5x slower than fp32 on an AVX2-only machine (session 11)
+    # emulated bf16 made a CPU step 5.5x slower than fp32 on an AVX2-only machine
     from fastvit_fx.training.loop import autocast_dtype
 
     monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: avx512_bf16, raising=False)

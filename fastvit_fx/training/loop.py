@@ -76,7 +76,7 @@ def selection_score(sources: dict) -> float:
 def cpu_has_native_bf16() -> bool:
     """Whether this CPU computes in bf16 (AVX-512 BF16 or AMX). Elsewhere PyTorch emulates bf16, and
     autocast makes training slower, not faster: on an AVX2-only EPYC a step took 5.5x its fp32 time
-    (session 11), where on an AVX-512 BF16 one bf16 roughly doubled the speed."""
+    (measured), where on an AVX-512 BF16 one bf16 roughly doubled the speed."""
     probes = [getattr(torch.cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
     return any(probe() for probe in probes if probe is not None)
 
@@ -199,7 +199,7 @@ def train(cfg: TrainConfig, log=print) -> dict:
         log(f"initialised from {cfg.init} (optimizer and schedule start fresh"
             + (f"; {len(fresh)} refiner tensors start fresh" if fresh else "")
             + (f"; {len(grown)} head tensors widened to coarse width {cfg.coarse_width}" if grown else "") + ")")
-    # the sample size is easy to leave at its default by accident (run 7 did): say it, with the rest
+    # the sample size is easy to leave at its default by accident: say it, with the rest
     head = f"{cfg.head_width}" + (f" (coarse {cfg.coarse_width})" if cfg.coarse_width else "")
     amp_dtype = autocast_dtype(device.type)
     precision = {torch.float16: "fp16 AMP", torch.bfloat16: "bf16 autocast", None: "fp32"}[amp_dtype]
@@ -232,7 +232,7 @@ def train(cfg: TrainConfig, log=print) -> dict:
     cv2_threads = cv2.getNumThreads()
     if cfg.workers > 0:
         # one OpenCV thread in the forked workers (they share the cores); it must be set before the
-        # fork: reconfiguring the inherited pool inside a worker deadlocks (seen in session 5).
+        # fork: reconfiguring the inherited pool inside a worker deadlocks.
         # Workers fork every epoch, so it holds until the end of the run, then is restored.
         cv2.setNumThreads(1)
     loader = DataLoader(dataset, batch_size=cfg.batch, shuffle=sampler is None, sampler=sampler,
@@ -310,7 +310,7 @@ def train(cfg: TrainConfig, log=print) -> dict:
                 score = -math.inf  # not validated this epoch: never chosen as best
             else:  # no val set (a lent GPU: val runs later, here, on the full-size photos). The latest
                 # weights ship: the schedule ends at its lowest rate, and the train loss on augmented
-                # samples is too noisy to choose an epoch by (it picked epoch 14 of 20 in session 9)
+                # samples is too noisy to choose an epoch by (it once picked epoch 14 of 20)
                 score = float(epoch + 1)
             with open(log_path, "a", newline="") as fh:
                 csv.DictWriter(fh, fields).writerow(row)
