@@ -1,11 +1,12 @@
 #!/usr/bin/env python
 """Average the weights of runs that share a lineage (a "model soup", Wortsman et al. 2022).
 
-    python scripts/average_weights.py run2.safetensors run3.safetensors --out models/fastvit_t8_person.safetensors
+    python scripts/average_weights.py a.safetensors b.safetensors --out models/fastvit_t8_person.safetensors
 
-The shipped weights are the equal average of session 2's run (git show 4d4e270:models/fastvit_t8_person.safetensors)
-and session 3's run, fine-tuned from it. Averaging only works for runs where one was fine-tuned from the other
-or both from a common start; the config (and training notes) of the last file is kept.
+The shipped weights are such an average: of two runs trained side by side from the same weights with
+different framing mixes (the model card's run table says which). Averaging only works for runs where one
+was fine-tuned from the other or both from a common start; the config (and training notes) of the last
+file is kept.
 """
 from __future__ import annotations
 

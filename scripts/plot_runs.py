@@ -1,19 +1,30 @@
 #!/usr/bin/env python3
 """Plot several training logs (scripts/train.py's log.csv) end to end, one after the other.
 
-A model trained over several sessions has one log per run (each later run starting from the
-previous best with --init). This draws them on one time axis (cumulative training minutes) with a
-line where each run starts, so the model card shows the whole history.
+A model trained in several runs has one log per run (each later run starting from an earlier one's
+weights with --init). This draws them on one time axis (cumulative training minutes) with a line
+where each run starts, labelled with the run's name from its log's file name (train_log_run12.csv:
+"run 12"; the model card's run table says what each run was).
 
-    python scripts/plot_runs.py docs/model/train_log.csv docs/model/train_log_session2.csv \
-        --out docs/model/curves.png
+    python scripts/plot_runs.py docs/model/train_log_run1.csv docs/model/train_log_run2.csv \
+        --out docs/model/curves_runs1-2.png
 """
 from __future__ import annotations
 
 import argparse
 import csv
+import re
 import sys
 from pathlib import Path
+
+
+def run_label(log: Path) -> str:
+    """'train_log_run12.csv' -> 'run 12', 'train_log_runs12-14.csv' -> 'runs 12-14'; other names: the
+    stem, or for train.py's own 'log.csv' the name of the run's folder."""
+    m = re.search(r"(runs?)[_-]?([0-9][0-9A-Za-z-]*)$", log.stem)
+    if m:
+        return f"{m.group(1)} {m.group(2)}"
+    return log.parent.name if log.stem == "log" and log.parent.name else log.stem
 
 
 def main(argv=None) -> int:
@@ -45,9 +56,9 @@ def main(argv=None) -> int:
                 ax2.plot(*zip(*points), style, label=label(key))
         if i:
             ax1.axvline(offset, color="0.6", lw=0.8, ls=":")
-            # x in data, y in axes fraction; every other label a line lower, so short runs stay readable
-            ax1.text(offset, 1.0 if i % 2 else 0.95, f" run {i + 1}", va="top", fontsize=8, color="0.4",
-                     transform=ax1.get_xaxis_transform())
+        # x in data, y in axes fraction; every other label a line lower, so short runs stay readable
+        ax1.text(offset if i else t[0], 0.95 if i % 2 else 1.0, f" {run_label(log)}", va="top", fontsize=8, color="0.4",
+                 transform=ax1.get_xaxis_transform())
         offset = t[-1]
     ax1.set_xlabel("training minutes (cumulative)")
     ax1.set_ylabel("train loss", color="C0")

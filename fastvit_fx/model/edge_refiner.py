@@ -1,7 +1,7 @@
 """EdgeRefiner: lifts the head's stride-4 logits to stride 2 with the stem's stride-2 features.
 
 At the app's 256 px input a stride-4 map has one value per 4x4 input pixels, and on val photos that
-resolution alone costs mIoU: the same weights scored 0.919 at 256 px and 0.922 at 320 px (session 5).
+resolution alone costs mIoU: the same weights scored 0.919 at 256 px and 0.922 at 320 px.
 FastViT's first stem conv already computes 48 stride-2 channels of edges and colour; a 1x1 reduction
 of them, the 2x-upsampled logits and two small convs predict a residual on those logits (a learned,
 edge-aware upsampling in the spirit of deep guided filtering). The last conv starts at zero, so a

@@ -7,8 +7,8 @@ channels the head costs a fraction of the FastViT-T8 backbone at 256 px; at 128 
 ``coarse_width`` widens only the stride-16 and stride-32 levels, where the context lives and pixels are
 few: their laterals and stages run at that width, a 1x1 projection brings the top-down path back to
 ``width`` before stride 8, and each coarse branch's last stage (at stride 8) maps back to ``width``.
-Measured in session 8 (fused, torch fp32, 256x160): 128 coarse channels cost +7% network time, where a
-plain 128-channel head costs +40%.
+Measured fused, in torch fp32 at 256x160: 128 coarse channels cost +7% network time (192: +14%), where a
+plain 128-channel head costs +40%, because a plain head's width is paid at stride 4.
 """
 from __future__ import annotations
 
