@@ -25,6 +25,9 @@ def describe(exc: BaseException) -> str | None:
 
     if isinstance(exc, (UserError, WeightsError, BackendError)):
         return str(exc)
+    av_error = _ffmpeg_error(exc)
+    if av_error is not None:
+        return av_error
     if isinstance(exc, (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError)):
         name = getattr(exc, "filename", None)
         reason = exc.strerror or str(exc)
@@ -34,3 +37,17 @@ def describe(exc: BaseException) -> str | None:
         return f"{name}: {exc.strerror}" if name else str(exc)
     # the fx package's own preset errors, and friends, register by subclassing UserError
     return None
+
+
+def _ffmpeg_error(exc: BaseException) -> str | None:
+    """PyAV's errors in words: its str() leads with FFmpeg's AVERROR code as an errno
+    ("[Errno 1094995529] Invalid data found ...: 'clip.mp4'"), a number no reader can use."""
+    import sys
+
+    av_error = sys.modules.get("av.error")  # never import PyAV just to look at an exception
+    if av_error is None or not isinstance(exc, av_error.FFmpegError):
+        return None
+    reason = str(exc.strerror or type(exc).__name__)
+    reason = reason[:1].lower() + reason[1:]
+    name = getattr(exc, "filename", None)
+    return f"{name}: {reason}" if name else reason
