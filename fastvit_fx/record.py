@@ -291,9 +291,16 @@ class EncoderSpeed:
         return self.speeds[-1]
 
     def note_clip(self, preset: str, seconds_per_frame: float, fps: float) -> None:
-        """After a clip: if its encoder took more than a frame's time on average, step faster."""
-        if preset in self.speeds and seconds_per_frame > 1.0 / max(fps, 1.0):
-            self.floor = max(self.floor, min(self.speeds.index(preset) + 1, len(self.speeds) - 1))
+        """After a clip: if its encoder took more than a frame's time on average, later clips start a
+        step faster; if it had room to spare (under half its budget), they may try a step slower
+        again (each clip still measures before it picks)."""
+        if preset not in self.speeds:
+            return
+        index = self.speeds.index(preset)
+        if seconds_per_frame > 1.0 / max(fps, 1.0):
+            self.floor = max(self.floor, min(index + 1, len(self.speeds) - 1))
+        elif seconds_per_frame < 0.5 * self.budget(fps):
+            self.floor = min(self.floor, max(index - 1, 0))
 
 
 SHARED_SPEED = EncoderSpeed()
@@ -403,7 +410,8 @@ class Recorder:
     def recent_fps(self) -> float | None:
         """Frames written per second of capture time over the last RATE_WINDOW_S (None until it has
         seen most of one)."""
-        times = list(self._recent)
+        with self._lock:  # the recorder thread appends while the HUD reads
+            times = list(self._recent)
         if len(times) < 2 or times[-1] - times[0] < 0.75 * RATE_WINDOW_S:
             return None
         return (len(times) - 1) / (times[-1] - times[0])
@@ -510,9 +518,10 @@ class Recorder:
         self.frames += 1
         self._encode_total_s += encode_s
         self.encode_ms = encode_s * 1000 if self.frames == 1 else 0.9 * self.encode_ms + 100 * encode_s
-        self._recent.append(t)
-        while self._recent and t - self._recent[0] > RATE_WINDOW_S:
-            self._recent.popleft()
+        with self._lock:
+            self._recent.append(t)
+            while self._recent and t - self._recent[0] > RATE_WINDOW_S:
+                self._recent.popleft()
         fps = self.recent_fps()
         if fps is not None:
             self._slowest_fps = fps if self._slowest_fps is None else min(self._slowest_fps, fps)

@@ -217,6 +217,9 @@ def test_encoder_speed_takes_the_best_preset_that_fits_the_measured_time(monkeyp
     per_frame["superfast"] = 0.012
     asked.clear()
     assert speed.choose(image, fps=30) == "superfast" and asked == ["superfast"]
+    speed.note_clip("superfast", 0.004, fps=30)  # the load went away: room to spare
+    asked.clear()
+    assert speed.choose(image, fps=30) == "veryfast" and asked == ["veryfast"]
 
 
 def test_time_encode_measures_the_real_encoder():
