@@ -192,3 +192,23 @@ def test_preset_error_lives_where_passes_can_raise_it_without_the_loader():
     from fastvit_fx.fx import presets
 
     assert presets.PresetError is errors.PresetError is PresetError
+
+
+def test_render_with_a_broken_effect_reports_the_file_and_key_not_no_such_effect(tmp_path, monkeypatch, capsys):
+    import numpy as np
+
+    from fastvit_fx.cli import main
+    from fastvit_fx.record import ClipWriter
+
+    effects = tmp_path / "effects"
+    effects.mkdir()
+    (effects / "snow.toml").write_text('name = "snow"\nhotkey = "4"\n[[passes]]\npass = "snow"\ncount = -5\n')
+    monkeypatch.setenv("FASTVIT_FX_EFFECTS", str(effects))
+    video = tmp_path / "in.mp4"
+    with ClipWriter(video, 64, 48, fps=10) as writer:
+        for i in range(3):
+            writer.write(np.full((48, 64, 3), 60 * i, np.uint8))
+    assert main(["render", str(video), "--effect", "snow", "--out", str(tmp_path / "out.mp4"), "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("fastvit-fx: error: ") and "snow.toml: passes[0].count: -5 is out of range" in err
+    assert "unknown effect" not in err and "\n" not in err
