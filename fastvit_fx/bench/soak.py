@@ -47,7 +47,7 @@ class SoakReport:
     rss_growth_mb: float
     rss_peak_mb: float
     crashes: int  # exceptions counted (effect, segmenter, recorder) + stalls
-    stalls: int  # sampling intervals with no new frame while running
+    stalls: int  # sampling intervals after the warm-up with no new frame
     clips: int
     rec_frames: int
     rec_dropped: int  # refused by a full recorder queue (the encoder was behind)
@@ -201,7 +201,7 @@ def run_soak(minutes: float = 0.5, effects: tuple[str, ...] = ("snow", "bounce")
                     clip_started = now
                 time.sleep(min(sample_s, max(duration - now, 0.01)))
                 frames = live.frames()
-                stalls += frames == last_frames
+                stalls += frames == last_frames and now >= warmup  # (the scene may still be setting up)
                 last_frames = frames
                 samples.append((round(time.monotonic() - started, 2), frames, round(rss_mb(), 1)))
                 if progress is not None:
