@@ -58,7 +58,8 @@ class SoakReport:
 
     def summary(self) -> str:
         return (f"soak {self.minutes:g} min ({', '.join(self.effects)}, recording): {self.frames} frames at "
-                f"{self.fps:.1f} fps (camera {self.target_fps:g}); RSS {self.rss_start_mb:.0f} -> {self.rss_end_mb:.0f} MB "
+                f"{self.fps:.1f} fps (camera {self.target_fps:g}); "
+                f"RSS {self.rss_start_mb:.0f} -> {self.rss_end_mb:.0f} MB "
                 f"({self.rss_growth_mb:+.1f} MB, peak {self.rss_peak_mb:.0f}); {self.crashes} crashes; "
                 f"{self.clips} clips, {self.rec_frames} frames recorded, {self.rec_dropped} dropped, "
                 f"{self.rec_missed} missed")
@@ -146,7 +147,6 @@ def run_soak(minutes: float = 0.5, effects: tuple[str, ...] = ("snow", "bounce")
     live = open_live(source, renderers[0], counted_segmenter)
     duration = max(minutes * 60.0, 1.0)
     warmup = min(duration / 5, 10.0) if warmup_s is None else warmup_s
-    recorders: list[Recorder] = []
     rec_errors: list[str] = []
     current: dict = {"recorder": None}
     lock = threading.Lock()
