@@ -7,11 +7,15 @@ reader skips stale frames, it never queues them. Readers ask for "a frame newer 
     with open_source("demo") as source:
         seq, frame = source.read(after=0, timeout=1.0)
 
-Sources report trouble in `source.status` (one line for the window, None when all is well) and
-their life in `source.state`: "starting", "running", "reconnecting", "ended", "stopped".
+Sources report trouble in `source.status_info` (a `SourceStatus`: a kind, one line, since when and
+for how long it is worth showing; None when all is well; `source.status` is just its line while it
+is current) and their life in `source.state`: "starting", "running", "reconnecting", "ended",
+"stopped".
 """
 from __future__ import annotations
 
+import enum
+import logging
 import os
 import threading
 import time
@@ -24,8 +28,38 @@ import numpy as np
 from .errors import UserError
 
 
+log = logging.getLogger("fastvit_fx.capture")
+
+
 class SourceError(UserError):
     """A source that cannot be opened; the message names the camera index or the file."""
+
+
+class StatusKind(enum.Enum):
+    """What a source's status line means to someone watching, so nobody has to parse the words."""
+
+    OK = "ok"  # good news after trouble: a camera is back
+    INFO = "info"  # worth a glance: a video ended
+    WARNING = "warning"  # frames are missing or stopped: a camera retrying, a video cut short
+    FALLBACK = "fallback"  # the source asked for would not open; this one plays instead
+
+
+# How long each kind is worth showing, in seconds (None: until the source replaces or clears it:
+# a camera that is still retrying stays on screen while it retries).
+SHOW_SECONDS = {StatusKind.OK: 5.0, StatusKind.INFO: 8.0, StatusKind.WARNING: None, StatusKind.FALLBACK: 10.0}
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    kind: StatusKind
+    message: str  # one line naming the camera or file
+    since: float  # time.monotonic() when it was reported
+    show_s: float | None  # how long a window should show it; None: until replaced or cleared
+
+    def expired(self, now: float | None = None) -> bool:
+        if self.show_s is None:
+            return False
+        return (time.monotonic() if now is None else now) - self.since >= self.show_s
 
 
 @dataclass
@@ -93,7 +127,7 @@ class FrameSource:
         self.mailbox = Mailbox()
         self.fps = 30.0
         self.size: tuple[int, int] | None = None  # (width, height) once known
-        self.status: str | None = None
+        self.status_info: SourceStatus | None = None
         self.state = "starting"
         self.frames = 0
         self._stop = threading.Event()
@@ -140,6 +174,29 @@ class FrameSource:
     def latest(self) -> Frame | None:
         return self.mailbox.peek()[1]
 
+    # -- status ---------------------------------------------------------------------------------
+    @property
+    def status(self) -> str | None:
+        """The status line while it is worth showing (see SourceStatus.show_s), else None."""
+        info = self.status_info
+        return None if info is None or info.expired() else info.message
+
+    def report(self, kind: StatusKind, message: str, show_s: float | None = ...) -> SourceStatus:
+        """Set the status (show_s defaults to SHOW_SECONDS[kind]). Whoever shows sources (the window,
+        the live session) also prints it on stderr; a source does not, so it is said once."""
+        info = SourceStatus(kind, message, time.monotonic(), SHOW_SECONDS[kind] if show_s is ... else show_s)
+        self.status_info = info
+        return info
+
+    def clear_status(self) -> None:
+        self.status_info = None
+
+    def note_fallback(self, reason: str) -> SourceStatus:
+        """This source stands in for one that would not open (`reason`: that source's one-line error).
+        The window shows it for SHOW_SECONDS[FALLBACK] seconds, then lets it go."""
+        shown = "the demo" if isinstance(self, DemoSource) else self.name
+        return self.report(StatusKind.FALLBACK, f"{reason} - showing {shown} instead")
+
     # -- for subclasses -------------------------------------------------------------------------
     def _open(self) -> None:
         pass
@@ -154,7 +211,7 @@ class FrameSource:
         try:
             self._loop()
         except Exception as exc:  # a source thread must never die silently
-            self.status = f"{self.name}: stopped ({type(exc).__name__}: {exc})"
+            self.report(StatusKind.WARNING, f"{self.name}: stopped ({type(exc).__name__}: {_first_line(exc)})")
             self.state = "ended"
         finally:
             if self.state not in ("stopped",) and not self._stop.is_set():
@@ -326,7 +383,7 @@ class CameraSource(FrameSource):
     def _reconnect(self) -> None:
         self._close()
         self.state = "reconnecting"
-        self.status = f"camera {self.index} disconnected; retrying every {self.retry_s:g} s"
+        self.report(StatusKind.WARNING, f"camera {self.index} disconnected; retrying every {self.retry_s:g} s")
         attempts = 0
         while not self._stop.is_set():
             attempts += 1
@@ -336,12 +393,12 @@ class CameraSource(FrameSource):
                 self._note_rate(cap)
                 self.reconnects += 1
                 self.state = "running"
-                self.status = f"camera {self.index} reconnected"
+                self.report(StatusKind.OK, f"camera {self.index} reconnected")
                 if self._first is not None:
                     self._emit(self._first)
                     self._first = None
                 return
-            self.status = f"camera {self.index} disconnected; retrying (attempt {attempts})"
+            self.report(StatusKind.WARNING, f"camera {self.index} disconnected; retrying (attempt {attempts})")
             if self._sleep(self.retry_s):
                 return
 
@@ -383,11 +440,18 @@ def _backend_name(cap) -> str:
 # -- files ------------------------------------------------------------------------------------
 class VideoReader:
     """Decodes a video file with PyAV, frame by frame, as BGR arrays. Raises SourceError naming the
-    file when it cannot be read. `fps` is the stream's average rate (a Fraction)."""
+    file when it cannot be read. `fps` is the stream's average rate (a Fraction).
 
-    def __init__(self, path: str | Path) -> None:
+    A file that ends well before the frame count its header promises (cut off while copying or
+    recording) decodes quietly in FFmpeg; here it sets `warning` to one line naming the file and the
+    frames read against those expected, and passes it to `on_warning` (default: logged as a warning,
+    which reaches stderr)."""
+
+    def __init__(self, path: str | Path, on_warning: Callable[[str], None] | None = None) -> None:
         import av
 
+        self.on_warning = on_warning or log.warning
+        self.warning: str | None = None
         self.path = Path(path)
         if not self.path.exists():
             raise SourceError(f"{self.path}: no such file")
@@ -396,7 +460,7 @@ class VideoReader:
         try:
             self._container = av.open(str(self.path))
         except Exception as exc:
-            raise SourceError(f"{self.path}: not a readable video ({_first_line(exc)})") from None
+            raise SourceError(f"{self.path}: not a readable video ({av_reason(exc)})") from None
         if not self._container.streams.video:
             self._container.close()
             raise SourceError(f"{self.path}: has no video stream")
@@ -409,6 +473,7 @@ class VideoReader:
         self.size = (int(self.stream.codec_context.width), int(self.stream.codec_context.height))
         self.has_audio = bool(self._container.streams.audio)
         frames = int(self.stream.frames or 0)
+        self.count_is_exact = frames > 0  # from the container's index, not estimated from the duration
         if not frames and self.stream.duration and self.stream.time_base:
             frames = int(round(float(self.stream.duration * self.stream.time_base) * float(self.fps)))
         elif not frames and self._container.duration:
@@ -423,8 +488,21 @@ class VideoReader:
                 yield frame.to_ndarray(format="bgr24")
         except Exception as exc:
             if self.decoded == 0:
-                raise SourceError(f"{self.path}: not a readable video ({_first_line(exc)})") from None
-            raise SourceError(f"{self.path}: damaged after frame {self.decoded} ({_first_line(exc)})") from None
+                raise SourceError(f"{self.path}: not a readable video ({av_reason(exc)})") from None
+            raise SourceError(f"{self.path}: damaged after frame {self.decoded} ({av_reason(exc)})") from None
+        self._check_complete()
+
+    def _check_complete(self) -> None:
+        """Warn once when the file ended clearly short of what its header promised."""
+        expected = self.frame_count
+        if self.warning is not None or expected <= 0:
+            return
+        # an estimate from the duration can be a frame or two off; an index is exact give or take one
+        slack = 1 if self.count_is_exact else max(2, int(expected * 0.02))
+        if self.decoded < expected - slack:
+            self.warning = (f"{self.path}: ends early: read {self.decoded} of the {expected} frames its header "
+                            "promises (cut off or damaged?); the rest is missing")
+            self.on_warning(self.warning)
 
     def close(self) -> None:
         self._container.close()
@@ -441,6 +519,21 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+def av_reason(exc: BaseException) -> str:
+    """FFmpeg's reason in words. PyAV's str() carries the AVERROR code as an errno
+    ("[Errno 1094995529] Invalid data found when processing input: 'clip.mp4'"): a tag that means
+    nothing to a reader, and the file, which the caller names already."""
+    try:
+        from av.error import FFmpegError
+    except ImportError:  # pragma: no cover - PyAV is a dependency
+        FFmpegError = ()
+    strerror = getattr(exc, "strerror", None)
+    if isinstance(exc, FFmpegError) or (isinstance(exc, OSError) and strerror):
+        reason = str(strerror or type(exc).__name__).strip()
+        return reason[:1].lower() + reason[1:]
+    return _first_line(exc)
+
+
 class VideoFileSource(FrameSource):
     """A video file played at its own frame rate, looping by default (a stand-in for a camera)."""
 
@@ -455,7 +548,7 @@ class VideoFileSource(FrameSource):
         self._reader: VideoReader | None = None
 
     def _open(self) -> None:
-        self._reader = VideoReader(self.path)
+        self._reader = VideoReader(self.path, on_warning=self._cut_short)
         self.fps = float(self._reader.fps)
         self.size = self._reader.size
 
@@ -463,6 +556,9 @@ class VideoFileSource(FrameSource):
         if self._reader is not None:
             self._reader.close()
             self._reader = None
+
+    def _cut_short(self, message: str) -> None:
+        self.report(StatusKind.WARNING, message, show_s=SHOW_SECONDS[StatusKind.INFO])
 
     def _loop(self) -> None:
         pacer = _Pacer(self.fps)
@@ -477,10 +573,11 @@ class VideoFileSource(FrameSource):
                 got += 1
             if not self.loop or got == 0:
                 self.state = "ended"
-                self.status = f"{self.name}: end of video"
+                if self._reader.warning is None:
+                    self.report(StatusKind.INFO, f"{self.name}: end of video")
                 return
             self._reader.close()
-            self._reader = VideoReader(self.path)
+            self._reader = VideoReader(self.path, on_warning=lambda message: None)  # said once already
 
 
 # -- generated --------------------------------------------------------------------------------

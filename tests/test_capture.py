@@ -7,8 +7,8 @@ import time
 import numpy as np
 import pytest
 
-from fastvit_fx.capture import (ArraySource, CameraSource, DemoSource, Mailbox, SourceError, VideoFileSource,
-                                VideoReader, demo_frames, list_cameras, open_source)
+from fastvit_fx.capture import (ArraySource, CameraSource, DemoSource, Mailbox, SourceError, StatusKind,
+                                VideoFileSource, VideoReader, demo_frames, list_cameras, open_source)
 from fastvit_fx.demo import DemoScene
 
 
@@ -100,6 +100,7 @@ def test_camera_unplugged_mid_run_is_retried_and_recovers():
         world.plugged = True
         assert wait_until(lambda: source.state == "running")
         assert source.status == "camera 0 reconnected"
+        assert source.status_info.kind is StatusKind.OK
         assert source.reconnects == 1
         seq2, frame = source.read(seq, timeout=5)
         assert frame is not None and seq2 > seq  # frames flow again
@@ -205,3 +206,70 @@ def test_camera_whose_read_blocks_then_fails_is_reconnected_quickly():
         assert wait_until(lambda: source.state == "reconnecting", timeout=10)
         world.plugged = True
         assert wait_until(lambda: source.state == "running", timeout=10)
+
+
+# -- bad files and passing notices ------------------------------------------------------------------
+def _front_moov_video(path, count=150, size=(160, 120)):
+    """An ordinary MP4 with its index (moov) at the front, as phones and `-movflags faststart` write."""
+    import av
+
+    rng = np.random.default_rng(0)
+    with av.open(str(path), "w", options={"movflags": "faststart"}) as container:
+        stream = container.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
+        for _ in range(count):
+            frame = av.VideoFrame.from_ndarray(rng.integers(0, 255, (size[1], size[0], 3), dtype=np.uint8),
+                                               format="bgr24")
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return path
+
+
+def _cut(path, out, fraction):
+    data = path.read_bytes()
+    out.write_bytes(data[:int(len(data) * fraction)])
+    return out
+
+
+def test_a_truncated_video_warns_in_one_line_naming_the_file_and_the_frames(tmp_path, caplog):
+    full = _front_moov_video(tmp_path / "full.mp4")
+    cut = _cut(full, tmp_path / "cut.mp4", 0.32)
+    with VideoReader(full) as reader:
+        assert sum(1 for _ in reader) == 150 and reader.warning is None
+    with caplog.at_level("WARNING", logger="fastvit_fx.capture"):
+        with VideoReader(cut) as reader:
+            read = sum(1 for _ in reader)
+    assert 0 < read < 100
+    expected = f"{cut}: ends early: read {read} of the 150 frames"
+    assert reader.warning.startswith(expected) and "\n" not in reader.warning
+    assert [r.getMessage() for r in caplog.records] == [reader.warning]  # said once, on the log (stderr)
+    source = VideoFileSource(cut, loop=False, realtime=False)
+    with source:
+        assert wait_until(lambda: source.state == "ended")
+    assert source.status_info.kind is StatusKind.WARNING and source.status.startswith(expected)
+
+
+def test_unreadable_video_message_has_no_errno_and_names_the_file_once(tmp_path):
+    bad = tmp_path / "notavideo.mp4"
+    bad.write_bytes(b"this is not a video at all" * 10)
+    with pytest.raises(SourceError) as caught:
+        VideoReader(bad)
+    message = str(caught.value)
+    assert message == f"{bad}: not a readable video (invalid data found when processing input)"
+    assert "Errno" not in message and message.count("notavideo.mp4") == 1
+
+
+def test_fallback_status_is_typed_and_expires():
+    demo = DemoSource(64, 48)
+    info = demo.note_fallback("camera 0: not found or busy")
+    assert info.kind is StatusKind.FALLBACK and info.show_s
+    assert demo.status == "camera 0: not found or busy - showing the demo instead"
+    assert not info.expired(info.since + info.show_s - 0.1)
+    assert info.expired(info.since + info.show_s)
+    demo.report(StatusKind.FALLBACK, demo.status, show_s=0.05)
+    assert wait_until(lambda: demo.status is None, timeout=2)  # the window's notice can go
+    assert demo.status_info is not None  # ... while what happened is still there to ask about
+    demo.clear_status()
+    assert demo.status_info is None

@@ -1,6 +1,7 @@
 """Preset loading: the shipped set, validation errors naming file and key, the effects command."""
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -113,3 +114,101 @@ def test_effects_command_does_not_import_torch():
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "rim-light" in result.stdout
+
+
+# -- bad input: encodings, broken effects asked for by name, a user's file clashing with a shipped one --
+NOT_UTF8 = {
+    "latin1.toml": 'name = "latin1"\ndescription = "café"\npasses = []\n'.encode("latin-1"),
+    "noise.toml": bytes(range(128, 256)) * 4,
+}
+
+
+def _folder_with_snow_and(tmp_path, files: dict[str, bytes]) -> Path:
+    shutil.copy(effects_dir() / "snow.toml", tmp_path / "snow.toml")
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    return tmp_path
+
+
+def test_a_preset_that_is_not_utf8_is_one_line_naming_it_and_the_others_load(tmp_path):
+    presets = load_presets(_folder_with_snow_and(tmp_path, NOT_UTF8))
+    assert "snow" in presets.names()
+    for name in NOT_UTF8:
+        line = next(e for e in presets.errors if name in e)
+        assert "not UTF-8" in line and "\n" not in line
+    assert "line 2" in next(e for e in presets.errors if "latin1.toml" in e)  # where the é is
+
+
+def test_effects_command_reports_a_non_utf8_preset_without_a_traceback(tmp_path, capsys):
+    from fastvit_fx.cli import main
+
+    folder = _folder_with_snow_and(tmp_path, NOT_UTF8)
+    assert main(["effects", "--folder", str(folder)]) == 1
+    out, err = capsys.readouterr()
+    assert " 4  snow" in out
+    assert "Traceback" not in err and "UnicodeDecodeError" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == len(NOT_UTF8) and all("not UTF-8" in line for line in lines)
+
+
+def test_app_start_up_survives_a_non_utf8_preset(tmp_path, monkeypatch):
+    from fastvit_fx.app.main import load_effects
+
+    monkeypatch.setenv("FASTVIT_FX_EFFECTS", str(_folder_with_snow_and(tmp_path, NOT_UTF8)))
+    presets, problems, _ = load_effects()
+    assert "snow" in [p.name for p in presets]
+    assert sum("not UTF-8" in p for p in problems) == len(NOT_UTF8)
+
+
+def test_asking_for_a_broken_effect_by_name_reports_its_file_and_key(tmp_path):
+    (tmp_path / "snow.toml").write_text('name = "snow"\nhotkey = "4"\n[[passes]]\npass = "snow"\ncount = -5\n')
+    (tmp_path / "cafe.toml").write_bytes('name = "café"\npasses = []\n'.encode("latin-1"))
+    presets = load_presets(tmp_path)
+    with pytest.raises(PresetError, match=r"snow\.toml: passes\[0\]\.count: -5 is out of range"):
+        presets.get("snow")
+    with pytest.raises(PresetError, match=r"cafe\.toml: not UTF-8"):  # known by its file's name
+        presets.get("cafe")
+    with pytest.raises(PresetError, match="unknown effect 'sleet'"):
+        presets.get("sleet")
+
+
+def test_a_user_preset_reusing_a_shipped_hotkey_is_the_one_dropped(tmp_path):
+    shutil.copy(effects_dir() / "snow.toml", tmp_path / "snow.toml")
+    mine = tmp_path / "a-mine.toml"  # sorts before snow.toml, but was added later
+    mine.write_text('name = "a-mine"\nhotkey = "4"\npasses = []\n')
+    shipped = (tmp_path / "snow.toml").stat().st_mtime
+    os.utime(mine, (shipped + 60, shipped + 60))
+    presets = load_presets(tmp_path)
+    assert presets.by_hotkey("4").name == "snow"
+    assert "a-mine" not in presets.names()
+    assert presets.errors == [f"{mine}: hotkey: \"4\" is already used by {tmp_path / 'snow.toml'}; "
+                              "choose another or remove the hotkey"]
+    with pytest.raises(PresetError, match="a-mine.toml: hotkey"):
+        presets.get("a-mine")
+
+
+def test_preset_error_lives_where_passes_can_raise_it_without_the_loader():
+    from fastvit_fx import errors
+    from fastvit_fx.fx import presets
+
+    assert presets.PresetError is errors.PresetError is PresetError
+
+
+def test_render_with_a_broken_effect_reports_the_file_and_key_not_no_such_effect(tmp_path, monkeypatch, capsys):
+    import numpy as np
+
+    from fastvit_fx.cli import main
+    from fastvit_fx.record import ClipWriter
+
+    effects = tmp_path / "effects"
+    effects.mkdir()
+    (effects / "snow.toml").write_text('name = "snow"\nhotkey = "4"\n[[passes]]\npass = "snow"\ncount = -5\n')
+    monkeypatch.setenv("FASTVIT_FX_EFFECTS", str(effects))
+    video = tmp_path / "in.mp4"
+    with ClipWriter(video, 64, 48, fps=10) as writer:
+        for i in range(3):
+            writer.write(np.full((48, 64, 3), 60 * i, np.uint8))
+    assert main(["render", str(video), "--effect", "snow", "--out", str(tmp_path / "out.mp4"), "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("fastvit-fx: error: ") and "snow.toml: passes[0].count: -5 is out of range" in err
+    assert "unknown effect" not in err and "\n" not in err

@@ -185,3 +185,105 @@ def test_stop_without_frames_leaves_no_file(tmp_path):
     path = rec.start()
     info = rec.stop()
     assert info.frames == 0 and not path.exists()
+
+
+# -- keeping the camera's rate on a busy machine; constant quality ----------------------------------
+def _x264_options(path) -> str:
+    """The option string libx264 writes into the stream (its SEI): what the encoder really ran with."""
+    data = Path(path).read_bytes()
+    start = data.find(b"options: ")
+    assert start >= 0, "no x264 settings in the stream"
+    return data[start:data.find(b"\x00", start)].decode("ascii", "replace")
+
+
+def test_encoder_speed_takes_the_best_preset_that_fits_the_measured_time(monkeypatch):
+    per_frame = {"veryfast": 0.040, "superfast": 0.025, "ultrafast": 0.008}  # seconds, as if measured
+    asked = []
+
+    def fake_time_encode(image, preset, crf=23, frames=6, fps=30.0):
+        asked.append(preset)
+        return per_frame[preset]
+
+    monkeypatch.setattr(record, "time_encode", fake_time_encode)
+    speed = record.EncoderSpeed()
+    image = frames(1)[0]
+    assert speed.choose(image, fps=30) == "ultrafast"  # budget 0.6/30 = 20 ms: only ultrafast fits
+    assert asked == ["veryfast", "superfast", "ultrafast"]
+    assert speed.choose(image, fps=20) == "superfast"  # 30 ms budget
+    per_frame["veryfast"] = 0.010
+    asked.clear()
+    assert speed.choose(image, fps=30) == "veryfast" and asked == ["veryfast"]  # an idle machine: best one
+    speed.note_clip("veryfast", 0.050, fps=30)  # ... but that clip's encoder fell behind
+    per_frame["superfast"] = 0.012
+    asked.clear()
+    assert speed.choose(image, fps=30) == "superfast" and asked == ["superfast"]
+    speed.note_clip("superfast", 0.004, fps=30)  # the load went away: room to spare
+    asked.clear()
+    assert speed.choose(image, fps=30) == "veryfast" and asked == ["veryfast"]
+
+
+def test_time_encode_measures_the_real_encoder():
+    spent = record.time_encode(frames(1, 320, 240)[0], "ultrafast")
+    assert 0 < spent < 1.0
+
+
+def test_recorder_encodes_with_the_preset_it_chose(tmp_path, monkeypatch):
+    monkeypatch.setattr(record, "time_encode", lambda image, preset, *a, **k: {"ultrafast": 0.001}.get(preset, 1.0))
+    rec = Recorder(tmp_path, fps=30, speed=record.EncoderSpeed())
+    rec.start()
+    for i, image in enumerate(frames(20)):
+        rec.write(image, i / 30)
+    info = rec.stop()
+    assert info.encoder == f"libx264 ultrafast crf {record.DEFAULT_CRF}"
+    options = _x264_options(info.path)
+    assert "cabac=0" in options and f"crf={record.DEFAULT_CRF}.0" in options  # ultrafast has no CABAC
+
+
+def test_health_counts_frames_that_never_came_and_warns_below_the_camera_rate(tmp_path):
+    rec = Recorder(tmp_path, fps=30, queue_frames=200, preset="ultrafast")
+    rec.start()
+    images = frames(100)
+    for i in range(50):  # 2.5 s at the camera's 30 fps
+        rec.write(images[i], i / 30)
+    assert _wait(lambda: rec.frames == 50)
+    health = rec.health()
+    assert health.fps == pytest.approx(30, abs=0.5) and not health.below_rate and health.warning is None
+    t = 49 / 30
+    for i in range(50, 100):  # then the app falls to 15 fps: every other frame never reaches the recorder
+        t += 2 / 30
+        rec.write(images[i], t)
+    assert _wait(lambda: rec.frames == 100)
+    health = rec.health()
+    assert health.below_rate and health.fps == pytest.approx(15, abs=0.5)
+    assert health.missed == 50 and health.dropped == 0 and health.frames == 100
+    assert health.warning == ("recording at 15 fps, below the camera's 30: the machine is busy "
+                              "(50 never reached the recorder)")
+    info = rec.stop()
+    assert info.below_rate and info.missed == 50 and info.slowest_fps == pytest.approx(15, abs=0.5)
+
+
+def test_default_quality_keeps_720p_webcam_clips_well_under_the_old_bitrate(tmp_path):
+    from fastvit_fx.capture import demo_frames
+
+    images, _ = demo_frames(45, 1280, 720)  # the demo scene: a person, a room, sensor noise
+    path = tmp_path / "720p.mp4"
+    with ClipWriter(path, 1280, 720, fps=30) as writer:
+        for image in images:
+            writer.write(image)
+    mbit_s = path.stat().st_size * 8 / (len(images) / 30) / 1e6
+    assert mbit_s < 3.0, f"{mbit_s:.2f} Mbit/s"  # the old default (crf 20, superfast) gave about 8.5 here
+    assert f"crf={record.DEFAULT_CRF}.0" in _x264_options(path)
+
+
+def test_crf_is_settable_and_checked(tmp_path):
+    sizes = {}
+    for crf in (18, 35):
+        with ClipWriter(tmp_path / f"crf{crf}.mp4", W, H, fps=30, crf=crf) as writer:
+            for image in frames(15):
+                writer.write(image)
+        sizes[crf] = (tmp_path / f"crf{crf}.mp4").stat().st_size
+    assert sizes[35] < sizes[18] / 2
+    with pytest.raises(RecordError, match="crf: expected a whole number 0-51.*got 60"):
+        Recorder(tmp_path, crf=60)
+    with pytest.raises(RecordError, match="crf"):
+        ClipWriter(tmp_path / "x.mp4", W, H, crf="high")

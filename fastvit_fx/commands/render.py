@@ -22,6 +22,7 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     from ..capture import VideoReader
     from ..errors import UserError
+    from ..paths import check_writable_output
     from ..pipeline import render_video
 
     out = Path(args.out)
@@ -30,6 +31,7 @@ def run(args) -> int:
     source = Path(args.input)
     if out.exists() and source.exists() and out.resolve() == source.resolve():
         raise UserError(f"{out}: would overwrite the input; choose another --out")
+    check_writable_output(out)  # one line naming the path, before the model loads
     with VideoReader(source) as probe:  # a one-line error naming the file if it isn't a readable video
         has_audio, fps, size, count = probe.has_audio, probe.fps, probe.size, probe.frame_count
     from ..fx import EffectRenderer, load_presets

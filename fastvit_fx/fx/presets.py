@@ -13,8 +13,10 @@
     pass = "snow"
     count = 3000
 
-Loading validates everything (unknown keys and passes, types, ranges); a broken file becomes one
-line in `PresetSet.errors` naming the file and the key, and the other presets still load.
+Loading validates everything (encoding, unknown keys and passes, types, ranges); a broken file
+becomes one line in `PresetSet.errors` naming the file and the key, and the other presets still
+load. `PresetSet.broken` keeps those lines by effect name, so asking for a broken effect by name
+reports what is wrong with its file rather than "unknown effect".
 """
 from __future__ import annotations
 
@@ -29,16 +31,12 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from ..errors import UserError
+from ..errors import PresetError
 from .params import ParamKeyError, show
 
 TOP_KEYS = ("name", "hotkey", "description", "passes")
 HOTKEYS = tuple("123456789")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-
-
-class PresetError(UserError):
-    """A preset that cannot be loaded or found; the message is one line naming the file and key."""
 
 
 @dataclass(frozen=True)
@@ -65,15 +63,20 @@ class PresetSet:
     presets: list[Preset]
     errors: list[str] = field(default_factory=list)
     folder: Path | None = None
+    broken: dict[str, str] = field(default_factory=dict)  # effect name -> why its file did not load
 
     def names(self) -> list[str]:
         return [p.name for p in self.presets]
 
     def get(self, name: str) -> Preset:
+        """The preset called `name`; PresetError with its file's problem if that file is broken,
+        else one listing the choices."""
         for p in self.presets:
             if p.name == name:
                 return p
-        raise PresetError(f"unknown effect {name!r}; choose one of: {', '.join(self.names())}")
+        if name in self.broken:
+            raise PresetError(self.broken[name], name)
+        raise PresetError(f"unknown effect {name!r}; choose one of: {', '.join(self.names())}", name)
 
     def by_hotkey(self, key: str) -> Preset | None:
         return next((p for p in self.presets if p.hotkey == key), None)
@@ -97,23 +100,41 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
+def _read_toml(path: Path, fail) -> dict:
+    """The file's TOML table; `fail(key, reason)` builds the error for a file that is not UTF-8 TOML."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise fail("", f"cannot read ({exc.strerror})") from None
+    try:
+        text = raw.decode("utf-8-sig")  # TOML is UTF-8; a leading BOM (Windows editors) is harmless
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise fail("", f"not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line}); "
+                       "save the file as UTF-8") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise fail("", f"invalid TOML: {_one_line(exc)}") from None
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
 def parse_preset(path: Path) -> Preset:
     """Read and validate one preset file. Raises PresetError('FILE: KEY: reason')."""
     from .passes import PASSES
 
     where = display_path(path)
+    declared = path.stem  # the effect this file defines, for `PresetSet.broken`; its "name" once read
 
     def fail(key: str, reason: str) -> PresetError:
-        return PresetError(f"{where}: {key}: {reason}" if key else f"{where}: {reason}")
+        return PresetError(f"{where}: {key}: {reason}" if key else f"{where}: {reason}", declared)
 
-    try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise fail("", f"invalid TOML: {exc}") from None
-    except OSError as exc:
-        raise fail("", f"cannot read ({exc.strerror})") from None
-
+    data = _read_toml(path, fail)
+    if isinstance(data.get("name"), str):
+        declared = data["name"]
     for key in data:
         if key not in TOP_KEYS:
             raise fail(key, f"unknown key; a preset has: {', '.join(TOP_KEYS)}")
@@ -169,19 +190,25 @@ def load_presets(folder: str | Path | None = None) -> PresetSet:
         files = sorted(folder.glob("*.toml"))
     names: dict[str, Path] = {}
     keys: dict[str, Path] = {}
-    for path in files:
+    broken: dict[str, str] = {}
+    # Oldest file first: when two files claim one name or hotkey, the one that was there first
+    # (a shipped preset) keeps it and the newcomer (a user's new file) is the one reported.
+    for path in sorted(files, key=_age_order):
         try:
             preset = parse_preset(path)
         except PresetError as exc:
             errors.append(str(exc))
+            broken.setdefault(exc.name or path.stem, str(exc))
             continue
         if preset.name in names:
             errors.append(f"{display_path(path)}: name: {show(preset.name)} is already used by "
                           f"{display_path(names[preset.name])}")
             continue
         if preset.hotkey is not None and preset.hotkey in keys:
-            errors.append(f"{display_path(path)}: hotkey: {show(preset.hotkey)} is already used by "
-                          f"{display_path(keys[preset.hotkey])}")
+            line = (f"{display_path(path)}: hotkey: {show(preset.hotkey)} is already used by "
+                    f"{display_path(keys[preset.hotkey])}; choose another or remove the hotkey")
+            errors.append(line)
+            broken.setdefault(preset.name, line)
             continue
         names[preset.name] = path
         if preset.hotkey is not None:
@@ -191,4 +218,14 @@ def load_presets(folder: str | Path | None = None) -> PresetSet:
         if builtin.name not in names:
             found.append(builtin)
     found.sort(key=lambda p: (p.hotkey is None, p.hotkey or "", p.name))
-    return PresetSet(found, errors, folder)
+    errors.sort()  # by file name (each line starts with its file), whatever order they were met in
+    # a name that did load (from another file) is not broken; one that never did keeps its reason
+    return PresetSet(found, errors, folder, {n: e for n, e in broken.items() if n not in names})
+
+
+def _age_order(path: Path) -> tuple[int, str]:
+    try:
+        modified = path.stat().st_mtime_ns
+    except OSError:
+        modified = 0
+    return modified, path.name
