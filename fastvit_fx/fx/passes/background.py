@@ -10,9 +10,10 @@ import math
 import cv2
 import numpy as np
 
-from ..blend import composite
+from ..blend import composite, mix
 from ..ops import bgr01, blur, gradient, grid, resize, shrink, to_u8
 from ..params import Choice, Colors, File, Num
+from ..fields import Fields
 from . import Context, Pass, register
 
 
@@ -23,6 +24,25 @@ def masked_blur(img_small: np.ndarray, weight: np.ndarray, sigma: float) -> np.n
     num = blur(img_small * w[..., None], sigma)
     den = blur(w, sigma)[..., None]
     return num / np.maximum(den, 1e-4)
+
+
+def person_colors(f: Fields, sigma: float = 1.5) -> np.ndarray:
+    """The person's own colours, spread a little past their edge (grid, float32 BGR 0..255): the
+    frame averaged over pixels that are clearly person, filled outward by normalised convolution."""
+    clearly = np.clip((f.small - 0.75) * 4.0, 0.0, 1.0)
+    return masked_blur(f.frame_small.astype(np.float32), clearly, sigma)
+
+
+def decontaminate(img: np.ndarray, f: Fields) -> np.ndarray:
+    """The frame with the person's edge pixels recoloured from the person's own colours nearby.
+
+    A pixel on the silhouette's soft edge is part person, part old background; composited over a
+    new background, the old one's colour shows as a fringe (a light line of wall, a yellow line of
+    sofa). Where the matte is below 1 the colour moves toward the person's (by 1 - matte^2): the
+    edge keeps its softness but takes the person's colour."""
+    fg = f.upsample(cv2.convertScaleAbs(person_colors(f)))
+    keep = cv2.multiply(f.matte, f.matte, scale=1 / 255)
+    return mix(fg, img, keep)
 
 
 @register
@@ -52,7 +72,7 @@ class PortraitBlur(Pass):
         full = cv2.resize(cv2.convertScaleAbs(blurred), (f.w, f.h), interpolation=cv2.INTER_LINEAR)
         if self.p["where"] == "all":
             return full
-        return composite(img, full, f.matte)
+        return composite(decontaminate(img, f), full, f.matte)
 
 
 def mesh_gradient(h: int, w: int, colors: list[np.ndarray], t: float, drift: float) -> np.ndarray:
@@ -98,6 +118,7 @@ class ReplaceBackground(Pass):
             self._choke = None
         self._image: np.ndarray | None = None
         self._cache: tuple | None = None  # (key, full-res bg, grid bg)
+        self._soft: np.ndarray | None = None  # the image, blurred, for the light wrap
         if self.p["source"] == "image" and self.p["image"]:
             self._image = cv2.imread(self.p["image"], cv2.IMREAD_COLOR)
             if self._image is None:
@@ -137,15 +158,30 @@ class ReplaceBackground(Pass):
 
     def render(self, img: np.ndarray, ctx: Context) -> np.ndarray:
         f = ctx.fields
-        bg, bg_grid = self.backdrop(ctx)
+        bg, _ = self.backdrop(ctx)
+        img = decontaminate(img, f)
         matte = f.matte if self._choke is None else cv2.LUT(f.matte, self._choke)
-        out = composite(img, bg, matte)
-        if self.p["light_wrap"] > 0:
-            # light from the new background wraps just inside the silhouette, so the person sits in it
-            depth = np.clip(-f.sdf, 0, None)
-            band = np.exp(-depth * (1.0 / self.p["wrap_width"])) * f.small
-            ctx.add_light(blur(bg_grid, 2.0) * (band * self.p["light_wrap"])[..., None])
-        return out
+        if self.p["light_wrap"] <= 0:
+            return composite(img, bg, matte)
+        wrap = wrap_weight(f.sdf, self.p["wrap_width"], self.p["light_wrap"], f.upsample, matte)
+        if self._image is None:  # a gradient is already soft: the wrap just lets more of it in
+            return composite(img, bg, cv2.subtract(matte, wrap))
+        return mix(composite(img, bg, matte), self._soft_image(bg), wrap)
+
+    def _soft_image(self, bg: np.ndarray) -> np.ndarray:
+        """The background image blurred, what light from it looks like on the person (cached)."""
+        if self._soft is None or self._soft.shape != bg.shape:
+            self._soft = cv2.GaussianBlur(bg, (0, 0), max(4.0, self.p["wrap_width"]))
+        return self._soft
+
+
+def wrap_weight(sdf: np.ndarray, width: float, strength: float, upsample, matte: np.ndarray) -> np.ndarray:
+    """Light wrap as a uint8 weight: `strength` at the silhouette's edge, fading over `width`
+    pixels inside, and zero outside the matte. The background's light reaches just inside the
+    person, so they sit in it; none of it lands outside them, where it would read as a halo."""
+    depth = np.maximum(-sdf, 0.0)
+    band = np.exp(depth * np.float32(-1.0 / width)) * np.float32(strength)
+    return cv2.multiply(upsample(to_u8(band)), matte, scale=1 / 255)
 
 
 @register
