@@ -26,11 +26,21 @@ def masked_blur(img_small: np.ndarray, weight: np.ndarray, sigma: float) -> np.n
     return num / np.maximum(den, 1e-4)
 
 
-def person_colors(f: Fields, sigma: float = 1.5) -> np.ndarray:
+def person_colors(frame_small: np.ndarray, small: np.ndarray, sigma: float = 1.5) -> np.ndarray:
     """The person's own colours, spread a little past their edge (grid, float32 BGR 0..255): the
     frame averaged over pixels that are clearly person, filled outward by normalised convolution."""
-    clearly = np.clip((f.small - 0.75) * 4.0, 0.0, 1.0)
-    return masked_blur(f.frame_small.astype(np.float32), clearly, sigma)
+    clearly = np.clip((small - 0.75) * 4.0, 0.0, 1.0)
+    return masked_blur(frame_small.astype(np.float32), clearly, sigma)
+
+
+def person_box(f: Fields, margin: int = 2) -> tuple[int, int, int, int] | None:
+    """Grid box (x0, y0, x1, y1) around every cell the matte touches, `margin` cells wider."""
+    rows = np.flatnonzero(f.small.max(axis=1) > 0)
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(f.small[rows[0]:rows[-1] + 1].max(axis=0) > 0)
+    return (max(0, cols[0] - margin), max(0, rows[0] - margin),
+            min(f.gw, cols[-1] + 1 + margin), min(f.gh, rows[-1] + 1 + margin))
 
 
 def decontaminate(img: np.ndarray, f: Fields) -> np.ndarray:
@@ -39,10 +49,22 @@ def decontaminate(img: np.ndarray, f: Fields) -> np.ndarray:
     A pixel on the silhouette's soft edge is part person, part old background; composited over a
     new background, the old one's colour shows as a fringe (a light line of wall, a yellow line of
     sofa). Where the matte is below 1 the colour moves toward the person's (by 1 - matte^2): the
-    edge keeps its softness but takes the person's colour."""
-    fg = f.upsample(cv2.convertScaleAbs(person_colors(f)))
-    keep = cv2.multiply(f.matte, f.matte, scale=1 / 255)
-    return mix(fg, img, keep)
+    edge keeps its softness but takes the person's colour. Only the box around the person is
+    touched (a tenth of a typical frame), so this costs about a millisecond at 1280x720.
+    """
+    box = person_box(f, margin=6)  # room for the normalised blur to fill outward
+    if box is None:
+        return img
+    gx0, gy0, gx1, gy1 = box
+    x0, y0 = int(round(gx0 * f.sx)), int(round(gy0 * f.sy))
+    x1, y1 = min(f.w, int(round(gx1 * f.sx))), min(f.h, int(round(gy1 * f.sy)))
+    colors = person_colors(f.frame_small[gy0:gy1, gx0:gx1], f.small[gy0:gy1, gx0:gx1])
+    fg = cv2.resize(cv2.convertScaleAbs(colors), (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
+    matte = f.matte[y0:y1, x0:x1]
+    keep = cv2.multiply(matte, matte, scale=1 / 255)
+    out = img.copy()
+    out[y0:y1, x0:x1] = mix(fg, img[y0:y1, x0:x1], keep)
+    return out
 
 
 @register
