@@ -63,7 +63,8 @@ def decontaminate(img: np.ndarray, f: Fields) -> np.ndarray:
         return img
     edge = edge.reshape(-1, 2)
     xs, ys = edge[:, 0] + x0, edge[:, 1] + y0
-    colors = person_colors(f.frame_small[gy0:gy1, gx0:gx1], f.small[gy0:gy1, gx0:gx1])
+    # the person's colours from this image (earlier passes may have graded it), on the grid's cells
+    colors = person_colors(shrink(img[y0:y1, x0:x1], (gx1 - gx0, gy1 - gy0)), f.small[gy0:gy1, gx0:gx1])
     u, v = f.to_grid(xs.astype(np.float32), ys.astype(np.float32))
     mx, my = (u - gx0).astype(np.float32)[:, None], (v - gy0).astype(np.float32)[:, None]
     fg = cv2.remap(colors, mx, my, cv2.INTER_LINEAR,
