@@ -39,7 +39,7 @@ def parse_args(argv=None):
     ap.add_argument("--source", choices=("demo", "synthetic"), default="demo",
                     help="without --input: the demo scene's real person (default) or the drawn test figure")
     ap.add_argument("--size", default="1280x720", help="render size WxH (demo and synthetic sources)")
-    ap.add_argument("--thumb", type=int, default=384, help="width of each frame in the strip")
+    ap.add_argument("--thumb", type=int, default=320, help="width of each frame in the strip")
     ap.add_argument("--crop", type=float, default=None,
                     help="keep this centred fraction of the width (default: 0.6 for the demo, whose person "
                          "walks in the middle of a wide room; 1 otherwise)")
