@@ -108,8 +108,8 @@ class FieldHistory:
     grey: np.ndarray | None = None
 
     def update(self, fields: "Fields") -> None:
-        cache = fields.__dict__  # only keep what this preset actually computed
-        self.small = fields.small
+        cache = fields.__dict__  # only keep what this preset actually computed (none: nothing)
+        self.small = cache.get("small")
         self.sdf = cache.get("sdf")
         self.grey = cache.get("grey_small")
 

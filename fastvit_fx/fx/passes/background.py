@@ -103,7 +103,9 @@ class PortraitBlur(Pass):
         full = cv2.resize(cv2.convertScaleAbs(blurred), (f.w, f.h), interpolation=cv2.INTER_LINEAR)
         if self.p["where"] == "all":
             return full
-        return composite(decontaminate(img, f), full, f.matte)
+        # no edge recolouring here (replace-bg has it): the old background in the soft edge is the
+        # same room the blurred one shows, so it reads as part of the blur, and it would cost ~2 ms
+        return composite(img, full, f.matte)
 
 
 def mesh_gradient(h: int, w: int, colors: list[np.ndarray], t: float, drift: float) -> np.ndarray:
