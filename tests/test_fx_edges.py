@@ -123,3 +123,16 @@ def test_color_pop_leaves_the_unsure_sliver_grey_and_the_person_in_colour():
     sliver = (mask > 0.25) & (mask < 0.35)
     assert sat[sliver].max() <= 12, "the sofa sliver keeps its colour"
     assert sat[alpha >= 1].mean() > 80
+
+
+def test_replace_bg_with_an_image_keeps_its_wrap_inside_the_person(tmp_path):
+    frame, alpha, _ = scene()
+    mask = alpha.astype(np.float32)
+    path = tmp_path / "wall.png"
+    cv2.imwrite(str(path), np.full((90, 160, 3), NEW_BG.astype(np.uint8)))
+    out = run_pass("background", frame, mask, source="image", image=str(path), light_wrap=0.8)
+    outside = ring(alpha, 0.5, 6.0)
+    assert np.abs(out[outside].astype(np.float32) - NEW_BG).max() <= 3
+    depth = cv2.distanceTransform((alpha >= 1).astype(np.uint8), cv2.DIST_L2, 5)
+    rim = (alpha >= 1) & (depth < 6)
+    assert np.abs(out[rim].astype(np.float32) - PERSON).mean() > 5  # the wrap tints the edge

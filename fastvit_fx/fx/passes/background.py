@@ -33,7 +33,7 @@ def person_colors(frame_small: np.ndarray, small: np.ndarray, sigma: float = 1.5
     return masked_blur(frame_small.astype(np.float32), clearly, sigma)
 
 
-def person_box(f: Fields, margin: int = 2) -> tuple[int, int, int, int] | None:
+def person_grid_box(f: Fields, margin: int = 2) -> tuple[int, int, int, int] | None:
     """Grid box (x0, y0, x1, y1) around every cell the matte touches, `margin` cells wider."""
     rows = np.flatnonzero(f.small.max(axis=1) > 0)
     if rows.size == 0:
@@ -50,9 +50,9 @@ def decontaminate(img: np.ndarray, f: Fields) -> np.ndarray:
     new background, the old one's colour shows as a fringe (a light line of wall, a yellow line of
     sofa). Where the matte is strictly between 0 and 1 the colour moves toward the person's (by
     1 - matte^2): the edge keeps its softness but takes the person's colour. Only those pixels are
-    touched (a few thousand at 1280x720), so this costs well under a millisecond.
+    touched (a few thousand at 1280x720), so this costs about half a millisecond.
     """
-    box = person_box(f, margin=6)  # room for the normalised blur to fill outward
+    box = person_grid_box(f, margin=6)  # room for the normalised blur to fill outward
     if box is None:
         return img
     gx0, gy0, gx1, gy1 = box

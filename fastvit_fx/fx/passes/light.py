@@ -257,6 +257,7 @@ class Chrome(Pass):
         grey = cv2.cvtColor(ctx.frame, cv2.COLOR_BGR2GRAY)
         broad = f.upsample(to_u8(blur(f.grey_small, 6.0)))
         gain = p["detail"] * 1.5
+        # 110: a person's typical grey, so an evenly lit person keeps the weight the plain grey gave
         shade = cv2.addWeighted(grey, gain, broad, -gain, 255 * (1 - p["detail"]) * 0.9 + gain * 110)
         weight = cv2.multiply(shade, f.matte, scale=1 / 255)
         return cv2.add(cv2.multiply(img, cv2.bitwise_not(f.matte3), scale=1 / 255),
