@@ -13,7 +13,7 @@ from .model import WeightsError, load_weights
 from .preprocess import Letterbox, crop_valid, letterbox_shape, to_network_input
 from .refine import TemporalSmoother, apply_size, guided_upsample
 from .resources import default_weights
-from .zoom import ZoomTracker, person_box, scale_box, zoom_region
+from .zoom import ZoomTracker, paste_feathered, person_box, scale_box, zoom_region
 
 
 class Segmenter:
@@ -121,7 +121,7 @@ class Segmenter:
                     region = zoom_region(found, hw, fixed_hw=self._fixed_hw)
             if region is not None:
                 x0, y0, x1, y1 = region
-                mask[y0:y1, x0:x1] = self._mask_and_prob(frame_bgr[y0:y1, x0:x1])[0]
+                paste_feathered(mask, self._mask_and_prob(frame_bgr[y0:y1, x0:x1])[0], region)
                 net_ms += self.last_ms
             self.last_ms, self.last_region = net_ms, region
             if tracker is not None:

@@ -65,6 +65,41 @@ def zoom_region(box: Box, frame_hw: tuple[int, int], margin: float = 0.3, min_si
     return region
 
 
+def paste_feathered(mask: np.ndarray, crop_mask: np.ndarray, region: Box, feather: float = 0.1) -> np.ndarray:
+    """Blend a crop's mask into the full-frame `mask` (in place, and returned) over `region`.
+
+    The crop's network pass and the full view (or, for video, the zeros outside the tracked crop)
+    disagree at the crop's border; pasting the crop as it is leaves that disagreement as a hard
+    rectangular edge in the mask. Inside each side of the crop that is not also the frame's border,
+    the weight of the crop ramps from 0 to 1 over `feather` of the crop's shorter side (at least
+    2 px), so across the border the mask changes by at most 1/feather-pixels of the two masks'
+    difference per pixel. Sides on the frame's border need no blending: there is nothing beyond them.
+    """
+    x0, y0, x1, y1 = region
+    h, w = y1 - y0, x1 - x0
+    if crop_mask.shape[:2] != (h, w):
+        raise ValueError(f"crop mask {crop_mask.shape[:2]} does not match region {h}x{w}")
+    band = max(2.0, feather * min(h, w))
+    fh, fw = mask.shape[:2]
+    wy = _ramp(h, band, y0 > 0, y1 < fh)
+    wx = _ramp(w, band, x0 > 0, x1 < fw)
+    weight = np.minimum.outer(wy, wx)
+    view = mask[y0:y1, x0:x1]
+    view += (crop_mask - view) * weight
+    return mask
+
+
+def _ramp(n: int, band: float, fade_start: bool, fade_end: bool) -> np.ndarray:
+    """Weights along one side of a crop: 1 in the middle, down to 1/(2 band) at a faded end."""
+    i = np.arange(n, dtype=np.float32) + 0.5  # pixel centres: the first pixel is half a pixel in
+    ramp = np.ones(n, np.float32)
+    if fade_start:
+        ramp = np.minimum(ramp, i / band)
+    if fade_end:
+        ramp = np.minimum(ramp, (n - i) / band)
+    return ramp
+
+
 def _letterbox_scale(h: int, w: int, fixed_hw: tuple[int, int] | None) -> float:
     """How much the letterbox scales an h x w picture (up to the common input size)."""
     if fixed_hw is None:

@@ -104,7 +104,8 @@ def test_bench_effects_rows():
 
 def test_strip_script_writes_pngs(tmp_path):
     cmd = [sys.executable, str(REPO / "scripts/render_effect_strips.py"), "--out", str(tmp_path),
-           "--names", "none", "snow", "--times", "0.1", "0.2", "--size", "160x90", "--thumb", "80"]
+           "--names", "none", "snow", "--times", "0.1", "0.2", "--size", "160x90", "--thumb", "80",
+           "--source", "synthetic"]
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=REPO)
     assert result.returncode == 0, result.stderr
     import cv2

@@ -56,6 +56,19 @@ def test_snow_piles_on_top_and_falls_when_the_support_goes():
     assert snow.settled.sum() == 0
 
 
+def test_snow_is_not_ploughed_along_a_walking_person():
+    """A person walking through falling snow must not push a line of flakes along their leading side."""
+    snow = Snow(count=3000, fall_speed=95, seed=6)
+    cx = [260 - 3.0 * i for i in range(60)]  # walking left at 90 px/s
+    run(snow, [disc(x, 150, 60) for x in cx])
+    d = np.hypot(snow.x - cx[-1], snow.y - 150) - 60
+    leading = (d > 0) & (d < 8) & (snow.x < cx[-1] - 20)
+    in_frame = (snow.x >= 0) & (snow.x < W) & (snow.y >= 0) & (snow.y < H)
+    band_area = np.pi * 64 * 8 * 0.8  # about the leading half of an 8 px ring round the disc
+    expected = in_frame.sum() / (H * W) * band_area
+    assert leading.sum() < 4 * expected, f"{leading.sum()} flakes along the leading side, ~{expected:.0f} expected"
+
+
 def test_snow_counts_stay_bounded():
     snow = Snow(count=800, seed=5)
     masks = [disc(160, 200, 60)] * 200 + [np.ones((H, W), np.float32)] * 10 + [np.zeros((H, W), np.float32)] * 10

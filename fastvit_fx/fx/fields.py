@@ -15,6 +15,25 @@ import numpy as np
 
 from .ops import shrink
 
+# The segmenter's mask is soft in two different ways: a true silhouette edge crosses from 0 to 1 in
+# a few pixels, while its mistakes (a sliver of sofa beside an arm, a faint ghost of a lamp above
+# the head) sit at 0.1-0.5 over whole regions. Compositing by the raw mask shows those as
+# translucent slivers and light halos, so the matte passes composite with is the mask through a
+# smoothstep that drops what the segmenter is unsure of and keeps the person solid.
+MATTE_LOW, MATTE_HIGH = 0.4, 0.8
+
+
+def matte_curve(low: float = MATTE_LOW, high: float = MATTE_HIGH) -> np.ndarray:
+    """uint8 lookup table (256) for cv2.LUT: a smoothstep from mask `low` (0) to `high` (255)."""
+    if not 0.0 <= low < high <= 1.0:
+        raise ValueError(f"matte curve needs 0 <= low < high <= 1, got {low}, {high}")
+    x = np.arange(256, dtype=np.float32) / 255.0
+    t = np.clip((x - low) / (high - low), 0.0, 1.0)
+    return np.round(t * t * (3.0 - 2.0 * t) * 255.0).astype(np.uint8)
+
+
+_MATTE_LUT = matte_curve()
+
 
 def signed_distance(mask_small: np.ndarray, sigma: float = 1.5) -> np.ndarray:
     """Signed distance in grid pixels to the 0.5 level of a soft mask: negative inside, positive outside.
@@ -89,8 +108,8 @@ class FieldHistory:
     grey: np.ndarray | None = None
 
     def update(self, fields: "Fields") -> None:
-        cache = fields.__dict__  # only keep what this preset actually computed
-        self.small = fields.small
+        cache = fields.__dict__  # only keep what this preset actually computed (none: nothing)
+        self.small = cache.get("small")
         self.sdf = cache.get("sdf")
         self.grey = cache.get("grey_small")
 
@@ -99,7 +118,8 @@ class FieldHistory:
 
 
 class Fields:
-    """Per-frame fields. Full resolution: `mask`, `matte` (uint8), `matte3`. Grid (1/scale):
+    """Per-frame fields. Full resolution: `mask`, `mask_u8` (the mask as uint8), `matte` (uint8,
+    what compositing uses: the mask with its unsure tails dropped), `matte3`. Grid (1/scale):
     `small`, `sdf`, `nx`/`ny` (outward normal), `edge`, `motion`, `surface_speed`, `grey_small`.
 
     Use `to_grid(x, y)` / `sample(field, x, y)` to read grid fields at full-res pixel positions and
@@ -124,9 +144,15 @@ class Fields:
 
     # ---- full resolution ---------------------------------------------------------------------
     @cached_property
-    def matte(self) -> np.ndarray:
-        """The mask as uint8 0..255 (what compositing multiplies by)."""
+    def mask_u8(self) -> np.ndarray:
+        """The mask as it came, uint8 0..255 (the debug view shows this)."""
         return cv2.convertScaleAbs(self.mask, alpha=255.0)
+
+    @cached_property
+    def matte(self) -> np.ndarray:
+        """What compositing multiplies by, uint8 0..255: the mask through `matte_curve`, solid on
+        the person, 0 where the segmenter was unsure (below MATTE_LOW)."""
+        return cv2.LUT(self.mask_u8, _MATTE_LUT)
 
     @cached_property
     def matte3(self) -> np.ndarray:
@@ -135,8 +161,10 @@ class Fields:
     # ---- grid ----------------------------------------------------------------------------------
     @cached_property
     def small(self) -> np.ndarray:
-        """The soft mask on the grid (area-averaged: a coverage fraction)."""
-        return shrink(self.mask, (self.gw, self.gh))
+        """The matte on the grid, float32 0..1 (area-averaged: a coverage fraction). From the
+        matte, not the raw mask, so every field (distance, normals, outlines, collisions) agrees
+        with what is composited: a faint ghost the matte drops gets no outline or light either."""
+        return shrink(self.matte, (self.gw, self.gh)).astype(np.float32) * np.float32(1 / 255)
 
     @cached_property
     def grey_small(self) -> np.ndarray:

@@ -22,10 +22,10 @@ class MaskView(Pass):
         f = ctx.fields
         style = self.p["style"]
         if style == "matte":
-            return f.matte3.copy()
+            return cv2.merge([f.mask_u8] * 3)
         if style == "overlay":
             green = np.zeros_like(img)
-            green[..., 1] = f.matte
+            green[..., 1] = f.mask_u8
             return cv2.addWeighted(cv2.convertScaleAbs(img, alpha=0.6), 1.0, green, 0.55, 0.0)
         # fields: grey matte, the edge band lit by the normal (left/right tell you the normal works),
         # motion in magenta, and the frame faintly underneath for orientation
@@ -35,5 +35,5 @@ class MaskView(Pass):
         layer[..., 0] = lit + f.motion
         layer[..., 1] = lit * 0.85
         layer[..., 2] = f.motion
-        base = cv2.addWeighted(f.matte3, 0.75, img, 0.18, 0.0)
+        base = cv2.addWeighted(cv2.merge([f.mask_u8] * 3), 0.75, img, 0.18, 0.0)
         return cv2.add(base, cv2.convertScaleAbs(f.upsample(layer), alpha=200.0))

@@ -41,6 +41,13 @@ def add_on_person(img: np.ndarray, layer_grid: np.ndarray, ctx: Context) -> np.n
     return cv2.add(img, light)
 
 
+def relief(grey: np.ndarray, fine: float = 1.5, coarse: float = 8.0) -> np.ndarray:
+    """Local relief from brightness (grid): the features (folds, a face, pockets), without the
+    frame's overall lighting. A person lit from one side is brighter on that side; as height, that
+    slope would tilt the whole body's surface one way and light its halves differently."""
+    return blur(grey, fine) - blur(grey, coarse)
+
+
 def _pow(x: np.ndarray, p: float) -> np.ndarray:
     return x * x if p == 2.0 else (x if p == 1.0 else np.power(x, p))
 
@@ -140,27 +147,37 @@ class Sheen(Pass):
         return add_on_person(img, _color3(gloss, self.color), ctx)
 
 
-def studio_matcap(size: int = 160, warm: str = "#ffd9a8", cool: str = "#c7defa") -> np.ndarray:
+def studio_matcap(size: int = 160, warm: str = "#ffe2bd", cool: str = "#d2e4fa",
+                  horizon: float = -0.45) -> np.ndarray:
     """A chrome sphere in a photo studio (float32 size x size x 3, BGR): what a mirror ball shows.
 
-    Indexed by the surface normal's (x, y), like a matcap. The environment: a soft bright sky above,
-    a dark horizon band, a warm floor below, two tall softboxes left and right; grazing angles
+    Indexed by the surface normal's (x, y), like a matcap. The environment: a bright sky above,
+    two tall softboxes left and right, a dark horizon line, a warm grey floor below; grazing angles
     (the sphere's rim) reflect more (Fresnel), so outlines glow instead of going black.
+
+    A person's surface faces the camera almost everywhere, so what the middle of the sphere shows
+    is what most of the body shows. The horizon sits well below the middle (`horizon`, as the
+    reflected ray's elevation): the front of the body reflects sky, and only surfaces turned
+    clearly downward reflect the floor. With the horizon through the middle, small tilts of the
+    body's surface flip it between sky and floor, and a body reads as half silver, half brown.
+    The environment is symmetric left to right, so the two halves of a body match.
     """
     x, y = np.meshgrid(np.linspace(-1, 1, size, dtype=np.float32), np.linspace(-1, 1, size, dtype=np.float32))
     r2 = np.minimum(x * x + y * y, 1.0)
     nz = np.sqrt(1.0 - r2)
     rx, ry, rz = 2 * nz * x, 2 * nz * y, 2 * nz * nz - 1  # view ray (0, 0, -1) reflected
     elev = -ry / np.maximum(np.sqrt(rx * rx + ry * ry + rz * rz), 1e-6)  # up is -y in the image
-    sky = 0.5 + 0.35 * np.clip(elev, 0, 1) ** 0.5
-    floor = 0.36 - 0.24 * np.clip(-elev, 0, 1) ** 0.6
-    horizon = np.clip(np.abs(elev + 0.04) * 7.0, 0, 1)
-    base = np.where(elev > -0.04, sky, floor) * (0.12 + 0.88 * horizon)
-    boxes = sum(np.exp(-((rx - cx) / 0.16) ** 2) * np.clip((elev + 0.35) * 3, 0, 1) for cx in (-0.7, 0.7))
-    fresnel = r2 ** 3 * 0.35
-    tone = np.clip(base + 0.85 * boxes + fresnel, 0, 1.5)
-    color = np.where((elev > -0.04)[..., None], bgr01(cool), bgr01(warm))
-    return (tone[..., None] * (0.45 + 0.55 * color)).astype(np.float32)
+    above = elev > horizon
+    height = np.clip((elev - horizon) / (1.0 - horizon), 0, 1)  # 0 at the horizon, 1 straight up
+    sky = 0.3 + 0.6 * height ** 1.5
+    floor = 0.42 - 0.12 * np.clip((horizon - elev) / (1.0 + horizon), 0, 1)
+    line = 0.35 + 0.65 * np.clip(np.abs(elev - horizon) * 8.0, 0, 1)  # a thin dark horizon
+    base = np.where(above, sky, floor) * line
+    boxes = sum(np.exp(-((rx - cx) / 0.16) ** 2) * np.clip((elev - horizon) * 3, 0, 1) for cx in (-0.75, 0.75))
+    fresnel = r2 ** 3 * 0.3
+    tone = np.clip(base + 0.7 * boxes + fresnel, 0, 1.5)
+    color = np.where(above[..., None], bgr01(cool), bgr01(warm))
+    return (tone[..., None] * (0.55 + 0.45 * color)).astype(np.float32)
 
 
 @register
@@ -176,7 +193,7 @@ class Chrome(Pass):
         "detail": Num(0.3, 0.0, 1.0, "how much of the person's own shading shows through"),
         "env_speed": Num(0.4, -5.0, 5.0, "how fast the reflections sway"),
         "light_speed": Num(0.8, -10.0, 10.0, "radians per second the highlight circles"),
-        "shininess": Num(80.0, 1.0, 500.0, "Blinn-Phong exponent"),
+        "shininess": Num(160.0, 1.0, 500.0, "Blinn-Phong exponent: higher, a smaller highlight"),
         "specular": Num(1.0, 0.0, 4.0),
     }
 
@@ -193,7 +210,7 @@ class Chrome(Pass):
         if p["inflate"] > 0:
             height = height + blur(f.small, big, smooth=True) * (big * 0.9 * p["inflate"])
         if p["bump"] > 0:  # brighter reads as nearer, so features bulge
-            height = height + blur(f.grey_small, 2.0) * (6.0 * p["bump"])
+            height = height + relief(f.grey_small) * (6.0 * p["bump"])
         # a mirror shows every kink of its surface: smooth the height before differentiating
         height = cv2.GaussianBlur(height, (5, 5), 1.2)
         gx = cv2.Sobel(height, cv2.CV_32F, 1, 0, ksize=3) * 0.125
@@ -205,12 +222,13 @@ class Chrome(Pass):
         f, p = ctx.fields, self.p
         nx, ny, nz = self.normals(ctx)
         if p["env"] == "studio":
-            a = 0.35 * math.sin(p["env_speed"] * ctx.t)  # the studio sways: reflections slide
-            ca, sa = math.cos(a), math.sin(a)
+            # the softboxes breathe in and out together, so reflections slide across the body and
+            # its two halves stay alike (turning or shifting the studio lights one side, then the other)
+            spread = 1.0 + 0.12 * math.sin(p["env_speed"] * ctx.t)
             size = self.matcap.shape[0]
             k = 0.5 * (size - 1) * 0.995
-            mx = (nx * ca - ny * sa) * k + k
-            my = (nx * sa + ny * ca) * k + k
+            mx = np.clip(nx * spread, -1.0, 1.0) * k + k
+            my = ny * k + k
             env = cv2.remap(self.matcap, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         else:
             # reflect the blurred surroundings: look up the background offset along the normal
@@ -223,7 +241,7 @@ class Chrome(Pass):
             env = env * 0.85 + 0.2 * (1 - nz[..., None])
         # Blinn-Phong from a light circling in front: H = normalize(L + V)
         a = p["light_speed"] * ctx.t
-        lx, ly, lz = 0.55 * math.cos(a), 0.45 * math.sin(a) - 0.35, 0.75
+        lx, ly, lz = 0.4 * math.cos(a), 0.3 * math.sin(a) - 0.35, 0.75
         hx, hy, hz = lx, ly, lz + 1.0
         hn = 1.0 / math.sqrt(hx * hx + hy * hy + hz * hz)
         ndoth = np.clip((nx * hx + ny * hy + nz * hz) * hn, 0.0, 1.0)
@@ -233,9 +251,14 @@ class Chrome(Pass):
         if p["detail"] <= 0:
             return composite(metal_u8, img, f.matte)
         # the person's own shading at full resolution keeps their features readable; folded into
-        # the matte (one single-channel multiply) so the composite stays two 3-channel multiplies
+        # the matte (one single-channel multiply) so the composite stays two 3-channel multiplies.
+        # Only the local shading: less the frame's broad light (from the grid), so a person lit
+        # from one side is not bright metal on that side and dull on the other
         grey = cv2.cvtColor(ctx.frame, cv2.COLOR_BGR2GRAY)
-        shade = cv2.convertScaleAbs(grey, alpha=p["detail"] * 1.5, beta=255 * (1 - p["detail"]) * 0.9)
+        broad = f.upsample(to_u8(blur(f.grey_small, 6.0)))
+        gain = p["detail"] * 1.5
+        # 110: a person's typical grey, so an evenly lit person keeps the weight the plain grey gave
+        shade = cv2.addWeighted(grey, gain, broad, -gain, 255 * (1 - p["detail"]) * 0.9 + gain * 110)
         weight = cv2.multiply(shade, f.matte, scale=1 / 255)
         return cv2.add(cv2.multiply(img, cv2.bitwise_not(f.matte3), scale=1 / 255),
                        cv2.multiply(metal_u8, cv2.merge([weight] * 3), scale=1 / 255))

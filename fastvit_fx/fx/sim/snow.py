@@ -17,6 +17,9 @@ import numpy as np
 from ..fields import Fields, bilinear, signed_distance, unit_gradient
 
 
+KNOCK_SPEED = 220.0  # px/s at 720p: a surface rising faster than this throws snow instead of holding it
+
+
 class Snow:
     def __init__(self, count: int = 2500, fall_speed: float = 95.0, wind: float = 15.0, gust: float = 25.0,
                  sway: float = 18.0, size: float = 1.0, pile: bool = True, pile_depth: float = 30.0,
@@ -210,10 +213,17 @@ class Snow:
             self.vy[j] += speed * ey * 0.8
             self.vx[j] *= 1.0 - self.friction
             self.vy[j] *= 1.0 - self.friction
+            # ... but air drag slows a thrown flake below the walking person's speed at once, so it
+            # is hit again every frame and ploughed along their leading side as a white line. A
+            # flake that a surface walks into lands on the clothes and is gone, as real snow is.
+            up = ey < -self.stick_cos
+            self._respawn(j[(speed > 40 * unit) & ~up])
             if self.pile:
                 height = f.sample(person_sdf, self.x[j], self.y[j])
                 room = int(self.max_settled * self.count) - int(self.settled.sum())
-                stick = (ey < -self.stick_cos) & (height < self.pile_depth * unit) & (speed < 40 * unit)
+                # a walking person's shoulders bob up and down at up to ~100 px/s and a segmenter's
+                # edge jitters by a few pixels a frame: only a real jump or swat throws snow off
+                stick = up & (height < self.pile_depth * unit) & (speed < KNOCK_SPEED * unit)
                 stick_idx = j[stick]
                 if room > 0 and stick_idx.size:
                     stick_idx = stick_idx[:room]
