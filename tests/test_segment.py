@@ -6,8 +6,8 @@ import pytest
 
 from fastvit_fx import Segmenter
 from fastvit_fx.model import WeightsError
-from fastvit_fx.preprocess import crop_valid, letterbox_shape, to_network_input
-from fastvit_fx.refine import TemporalSmoother, apply_size, guided_upsample
+from fastvit_fx.segment.letterbox import crop_valid, letterbox_shape, to_network_input
+from fastvit_fx.segment.refine import TemporalSmoother, apply_size, guided_upsample
 
 
 @pytest.fixture(scope="module")

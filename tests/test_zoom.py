@@ -8,7 +8,7 @@ import pytest
 
 from fastvit_fx import Segmenter
 from fastvit_fx.model import ModelConfig
-from fastvit_fx.zoom import ZoomTracker, person_box, scale_box, zoom_region
+from fastvit_fx.segment.zoom import ZoomTracker, person_box, scale_box, zoom_region
 
 
 class BrightIsPerson:

@@ -238,7 +238,7 @@ def calibration_inputs(images: Iterable[np.ndarray], config, size: int,
     """
     import cv2
 
-    from ..preprocess import letterbox_shape, to_network_input
+    from ..segment.letterbox import letterbox_shape, to_network_input
 
     out = []
     for img in images:

@@ -35,7 +35,7 @@ def bench_segmentation(sizes=(192, 256, 320), frame_hw=(720, 1280), repeats: int
     from ..backends import create_backend
     from ..backends.torch_backend import TorchBackend
     from ..model import save_weights
-    from ..preprocess import letterbox_shape, to_network_input
+    from ..segment.letterbox import letterbox_shape, to_network_input
     from ..segment import Segmenter
 
     base, source, path = _model_for_bench(weights)

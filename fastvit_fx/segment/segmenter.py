@@ -8,11 +8,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .backends import Backend, create_backend
-from .model import WeightsError, load_weights
-from .preprocess import Letterbox, crop_valid, letterbox_shape, to_network_input
+from ..backends import Backend, create_backend
+from ..model import WeightsError, load_weights
+from .letterbox import Letterbox, crop_valid, letterbox_shape, to_network_input
 from .refine import TemporalSmoother, apply_size, guided_upsample
-from .resources import default_weights
+from ..resources import default_weights
 from .zoom import ZoomTracker, person_box, scale_box, zoom_region
 
 
@@ -25,7 +25,7 @@ class Segmenter:
 
     zoom=True: where the people found cover a small part of the frame (someone across the room in a
     16:9 frame), segment a crop around them again, so the network sees them several times larger
-    (fastvit_fx/zoom.py). A still costs a second network pass then; video (smooth=True) tracks the
+    (zoom.py). A still costs a second network pass then; video (smooth=True) tracks the
     crop from frame to frame and looks at the whole frame only every few frames, so it costs about
     one pass a frame, on a smaller input.
     """
