@@ -18,7 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
-from fastvit_fx.segment import Segmenter  # noqa: E402
+from fastvit_fx.resources import default_weights  # noqa: E402
+from fastvit_fx.segment import open_segmenter  # noqa: E402
 from fastvit_fx.training.data import load_backgrounds, read_manifest  # noqa: E402
 from fastvit_fx.training.evaluate import evaluate  # noqa: E402
 
@@ -65,7 +66,7 @@ def main(argv=None) -> int:
     if not items:
         print(f"error: {args.data}: no '{args.split}' rows in manifest.csv", file=sys.stderr)
         return 2
-    seg = Segmenter(weights=args.weights, backend=args.backend, size=args.size, device="cpu", zoom=args.zoom)
+    seg = open_segmenter(args.weights, backend=args.backend, size=args.size, device="cpu", zoom=args.zoom)
     seg.color_guide = args.color_guide
     bgs = load_backgrounds(args.backgrounds) if args.wide or args.paste_height else None
     result = evaluate(seg, items, wide=args.wide, backgrounds=bgs, keep_worst=args.worst if args.worst_grid else 0,
@@ -73,7 +74,7 @@ def main(argv=None) -> int:
     worst = result.pop("worst", None)
     if worst and args.worst_grid:
         worst_grid(worst, Path(args.worst_grid))
-    result.update(weights=str(seg.weights), backend=seg.backend_name, size=seg.size, wide=args.wide,
+    result.update(weights=str(args.weights or default_weights()), backend=seg.backend_name, size=seg.size, wide=args.wide,
                   paste_height=args.paste_height,
                   split=args.split)
     print(f"{'source':24s} {'n':>4s} {'mIoU':>7s} {'boundary F':>11s}")

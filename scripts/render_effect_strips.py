@@ -68,9 +68,9 @@ class Source:
                 sys.exit(f"{args.mask}: not a readable image")
             self.fixed_mask = m.astype(np.float32) / 255
         else:
-            from fastvit_fx import Segmenter
+            from fastvit_fx import open_segmenter
 
-            self.segmenter = Segmenter(weights=args.weights, backend=args.backend, smooth=self.video is not None)
+            self.segmenter = open_segmenter(args.weights, backend=args.backend, smooth=self.video is not None)
 
     def __call__(self, i: int, t: float):
         if self.args.input is None:

@@ -20,10 +20,11 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
 
 
 def make_segmenter(args, smooth: bool = False):
-    from ..segment import Segmenter
+    """The Segmenter the options ask for (fastvit_fx.segment.open_segmenter, like every command)."""
+    from ..segment import open_segmenter
 
-    return Segmenter(weights=args.weights, backend=args.backend, size=args.size, device=args.device, smooth=smooth,
-                     zoom=getattr(args, "zoom", True))
+    return open_segmenter(args.weights, backend=args.backend, size=args.size, device=args.device, smooth=smooth,
+                          zoom=getattr(args, "zoom", True))
 
 
 def expand_inputs(inputs: list[str]) -> tuple[list[Path], list[str]]:
