@@ -280,3 +280,38 @@ def test_edge_refiner_exports_to_onnx_and_int8(tmp_path, person_frame):
     frame, _ = person_frame()
     int8 = quantize_onnx_int8(fp32, tmp_path / "refined.int8.onnx", calibration_inputs([frame], model.config, 128))
     assert OnnxBackend(int8, threads=2)(x).shape == (1, 1, 48, 64)
+
+
+def test_quantiser_warnings_stay_off_stderr(tmp_path, onnx_path):
+    """ONNX Runtime's quantiser logs 'Please consider to run pre-processing before quantization' on
+    the root logger, and that first call sets up logging for the whole process ('WARNING:root:...').
+    Users cannot act on it: it goes to our logger at DEBUG, and nothing else changes."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = f"""
+import logging
+import numpy as np
+from fastvit_fx.export.int8 import quantize_onnx_int8
+quantize_onnx_int8({str(onnx_path)!r}, {str(tmp_path / "q.int8.onnx")!r}, [np.zeros((1, 3, 64, 64), np.float32)])
+assert logging.getLogger().handlers == [], logging.getLogger().handlers
+logging.getLogger("fastvit_fx.backends").warning("a later warning of ours")
+"""
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(root)})
+    assert proc.returncode == 0, proc.stderr
+    assert "pre-processing" not in proc.stderr and "WARNING:root" not in proc.stderr
+    assert proc.stderr.strip() == "a later warning of ours"  # ours still reach stderr, as they are
+
+
+def test_quantiser_warnings_are_kept_at_debug(tmp_path, onnx_path, caplog):
+    import logging
+
+    with caplog.at_level(logging.DEBUG, logger="fastvit_fx.export"):
+        quantize_onnx_int8(onnx_path, tmp_path / "q.int8.onnx", [np.zeros((1, 3, 64, 64), np.float32)])
+    debug = [r for r in caplog.records if r.name == "fastvit_fx.export" and r.levelno == logging.DEBUG]
+    assert any("pre-processing" in r.getMessage() for r in debug)
+    assert not any("pre-processing" in r.getMessage() for r in caplog.records if r.levelno > logging.DEBUG)
