@@ -29,16 +29,12 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from ..errors import UserError
+from .errors import PresetError  # noqa: F401  (defined apart so passes can raise it)
 from .params import ParamKeyError, show
 
 TOP_KEYS = ("name", "hotkey", "description", "passes")
 HOTKEYS = tuple("123456789")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-
-
-class PresetError(UserError):
-    """A preset that cannot be loaded or found; the message is one line naming the file and key."""
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,14 @@ Names load on first use: `from fastvit_fx.model import ModelConfig` (or header.r
 not import torch, because the runtime reads configs and weights headers without it.
 """
 from importlib import import_module
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # what the names are, for type checkers and for the import contracts (pyproject.toml)
+    from .config import ARCHS, ModelConfig  # noqa: F401
+    from .header import WeightsError, read_config  # noqa: F401
+    from .reparam import is_fused, reparameterize  # noqa: F401
+    from .segnet import SegNet, build_model  # noqa: F401
+    from .weights import load_model, load_weights, save_weights  # noqa: F401
 
 _WHERE = {
     "ARCHS": ".config", "ModelConfig": ".config",
