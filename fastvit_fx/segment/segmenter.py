@@ -37,7 +37,7 @@ class Segmenter:
         if backend is None:
             from .open import open_backend
 
-            backend, config = open_backend()
+            backend, config = open_backend(size=size)
         if config is None:
             raise TypeError("Segmenter(backend, config): pass the ModelConfig the backend was built from "
                             "(or use fastvit_fx.segment.open_segmenter)")
