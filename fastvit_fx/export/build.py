@@ -1,7 +1,8 @@
 """The one place the runtime builds a missing export (fastvit_fx.segment.open calls it).
 
-torch and timm are imported only here, only when an export has to be built; a cached or shipped
-export never reaches this module. Each build is announced once per process on the
+The runtime reaches torch and timm only through here (onnx.py, coreml.py and network.py import them
+inside the functions that build), and only when an export has to be built: a cached or shipped export
+never reaches this module. Each build is announced once per process on the
 fastvit_fx.export logger, after the weights have loaded (broken weights fail without it).
 """
 from __future__ import annotations
