@@ -18,7 +18,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
-from fastvit_fx.resources import default_weights  # noqa: E402
 from fastvit_fx.segment import open_segmenter  # noqa: E402
 from fastvit_fx.training.data import load_backgrounds, read_manifest  # noqa: E402
 from fastvit_fx.training.evaluate import evaluate  # noqa: E402
@@ -74,7 +73,7 @@ def main(argv=None) -> int:
     worst = result.pop("worst", None)
     if worst and args.worst_grid:
         worst_grid(worst, Path(args.worst_grid))
-    result.update(weights=str(args.weights or default_weights()), backend=seg.backend_name, size=seg.size, wide=args.wide,
+    result.update(weights=str(seg.weights), backend=seg.backend_name, size=seg.size, wide=args.wide,
                   paste_height=args.paste_height,
                   split=args.split)
     print(f"{'source':24s} {'n':>4s} {'mIoU':>7s} {'boundary F':>11s}")

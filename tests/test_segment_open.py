@@ -87,6 +87,7 @@ def test_segmenter_alone_opens_the_shipped_weights(tmp_path, weights_file, monke
     monkeypatch.setattr("fastvit_fx.segment.open.auto_candidates", lambda device=None: ["torch"])
     seg = Segmenter(smooth=True)
     assert seg.backend_name == "torch-cpu" and seg.smoother is not None and seg.size == 256
+    assert open_segmenter(backend="torch").weights == models / DEFAULT_WEIGHTS_NAME  # eval reports it
     monkeypatch.setenv("FASTVIT_FX_MODELS", str(tmp_path / "empty"))
     with pytest.raises(WeightsError, match="no trained weights"):
         Segmenter()

@@ -38,7 +38,9 @@ def open_segmenter(weights: str | Path | None = None, backend: str = "auto", siz
     refine/smooth/zoom: the Segmenter's steps (smooth=True for video).
     """
     runtime, config = open_backend(weights, backend, size, device, threads)
-    return Segmenter(runtime, config, size=size, refine=refine, smooth=smooth, zoom=zoom)
+    segmenter = Segmenter(runtime, config, size=size, refine=refine, smooth=smooth, zoom=zoom)
+    segmenter.weights = Path(weights).expanduser() if weights is not None else default_weights()
+    return segmenter
 
 
 def open_backend(weights: str | Path | None = None, backend: str = "auto", size: int | None = None,

@@ -43,6 +43,7 @@ class Segmenter:
                             "(or use fastvit_fx.segment.open_segmenter)")
         self.backend = backend
         self.config = config
+        self.weights = None  # the weights file it came from, where known (open_segmenter fills it in)
         self.size = int(size or config.input_size)
         if self.size < 32:
             raise ValueError(f"input size must be at least 32, got {self.size}")
