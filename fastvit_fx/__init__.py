@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 __version__ = "0.1.0"
-__all__ = ["Segmenter", "__version__"]
+__all__ = ["Segmenter", "open_segmenter", "__version__"]
 
 
 def __getattr__(name: str):
-    # lazy: `import fastvit_fx` stays cheap (no torch) for the CLI's fast paths and the Qt app
-    if name == "Segmenter":
-        from .segment import Segmenter
+    # lazy: `import fastvit_fx` stays cheap for the CLI's fast paths and the Qt app
+    if name in ("Segmenter", "open_segmenter"):
+        from . import segment
 
-        return Segmenter
+        return getattr(segment, name)
     raise AttributeError(name)

@@ -21,7 +21,7 @@ class PresetError(UserError):
 def describe(exc: BaseException) -> str | None:
     """One line for a known user-facing failure; None for a bug (which should show its traceback)."""
     from .backends.base import BackendError
-    from .model.weights import WeightsError
+    from .model.header import WeightsError
 
     if isinstance(exc, (UserError, WeightsError, BackendError)):
         return str(exc)

@@ -1,5 +1,6 @@
 """Where the shipped data lives: models/ and effects/ in a checkout, fastvit_fx/_models and
-fastvit_fx/_effects inside an installed wheel. FASTVIT_FX_MODELS / FASTVIT_FX_EFFECTS override."""
+fastvit_fx/_effects inside an installed wheel. FASTVIT_FX_MODELS / FASTVIT_FX_EFFECTS override;
+FASTVIT_FX_CACHE moves the cache of generated exports."""
 from __future__ import annotations
 
 import os
@@ -31,6 +32,9 @@ def default_weights() -> Path:
 
 
 def user_cache_dir() -> Path:
-    """Per-user cache for generated files (exported Core ML / ONNX models)."""
+    """Per-user cache for generated files (exported Core ML / ONNX models): FASTVIT_FX_CACHE if set
+    (tests point it at a temporary folder), else $XDG_CACHE_HOME/fastvit-fx or ~/.cache/fastvit-fx."""
+    if os.environ.get("FASTVIT_FX_CACHE"):
+        return Path(os.environ["FASTVIT_FX_CACHE"]).expanduser()
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "fastvit-fx"

@@ -157,22 +157,19 @@ def main(argv=None) -> int:
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
 
-    from fastvit_fx.backends import create_backend
-    from fastvit_fx.model import load_weights
     from fastvit_fx.resources import default_weights
-    from fastvit_fx.segment import Segmenter
+    from fastvit_fx.segment import Segmenter, open_backend
 
     weights = Path(args.weights) if args.weights else default_weights()
-    config, _ = load_weights(weights)
     from fastvit_fx.memory import keep_freed_buffers
 
     keep_freed_buffers()  # as the app's CLI does: per-frame buffers stop page-faulting
+    backend, config = open_backend(weights, args.backend, args.size, threads=args.threads)
     size = args.size or config.input_size
-    backend = create_backend(args.backend, weights, size, None, threads=args.threads)
     # timed: one network pass a frame, like MediaPipe (zoom's second look on stills is off; in video
     # the app carries the zoomed crop over, also about one pass a frame)
-    ours = Segmenter.from_backend(backend, config, size=size, zoom=False)
-    ours_plain = Segmenter.from_backend(backend, config, size=size, refine=False, zoom=False)
+    ours = Segmenter(backend, config, size=size, zoom=False)
+    ours_plain = Segmenter(backend, config, size=size, refine=False, zoom=False)
     mp = MediaPipeWorker(args.mediapipe_python or sys.executable)
 
     data = Path(args.data) if args.data else None
@@ -221,8 +218,8 @@ def main(argv=None) -> int:
         import torch
 
         torch.set_num_threads(1)  # accuracy does not depend on it, and OpenMP threads crawl on a busy machine
-        ref = Segmenter.from_backend(TorchBackend(load_model(weights), device="cpu"), config, size=size)
-        ours = Segmenter.from_backend(backend, config, size=size)  # accuracy: as the app runs it, zoom on
+        ref = Segmenter(TorchBackend(load_model(weights), device="cpu"), config, size=size)
+        ours = Segmenter(backend, config, size=size)  # accuracy: as the app runs it, zoom on
         report["val_miou"] = {}
         report["val_miou_per_source"] = {}
         for wide in (False, True):

@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
-from fastvit_fx.segment import Segmenter  # noqa: E402
+from fastvit_fx.segment import open_segmenter  # noqa: E402
 from fastvit_fx.training.data import load_backgrounds, read_manifest  # noqa: E402
 from fastvit_fx.training.evaluate import evaluate, evaluate_video  # noqa: E402
 
@@ -79,8 +79,8 @@ def main(argv=None) -> int:
     if not items:
         print(f"error: {args.data}: no '{args.split}' rows in manifest.csv", file=sys.stderr)
         return 2
-    seg = Segmenter(weights=args.weights, backend=args.backend, size=args.size, device="cpu", zoom=args.zoom,
-                    smooth=args.video)
+    seg = open_segmenter(args.weights, backend=args.backend, size=args.size, device="cpu", zoom=args.zoom,
+                         smooth=args.video)
     seg.color_guide = args.color_guide
     if args.video:
         return report_video(evaluate_video(seg, items), seg, args)

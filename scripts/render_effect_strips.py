@@ -89,10 +89,10 @@ class Source:
             self.segmenter = self._segmenter(video=self.video is not None)
 
     def _segmenter(self, video: bool):
-        from fastvit_fx import Segmenter
+        from fastvit_fx import open_segmenter
 
         # as the app builds it: smoothing and zoom tracking for video
-        return Segmenter(weights=self.args.weights, backend=self.args.backend, smooth=video)
+        return open_segmenter(self.args.weights, backend=self.args.backend, smooth=video)
 
     def __call__(self, i: int, t: float):
         if self.clip is not None:

@@ -11,6 +11,20 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_export_cache(tmp_path_factory):
+    """Exports built during the tests (about 18 MB each) go to a temporary folder, never into the
+    user's ~/.cache/fastvit-fx; subprocesses inherit the setting."""
+    folder = tmp_path_factory.mktemp("export-cache")
+    old = os.environ.get("FASTVIT_FX_CACHE")
+    os.environ["FASTVIT_FX_CACHE"] = str(folder)
+    yield folder
+    if old is None:
+        os.environ.pop("FASTVIT_FX_CACHE", None)
+    else:
+        os.environ["FASTVIT_FX_CACHE"] = old
+
+
 def randomize_batchnorm(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
     """Give every BatchNorm trained-looking statistics and affine parameters (not the fresh 0/1)."""
     g = torch.Generator().manual_seed(seed)

@@ -8,7 +8,10 @@ import sys
 import pytest
 
 from fastvit_fx import backends
-from fastvit_fx.backends import CPU_DEFAULT, BackendError, auto_candidates, create_backend
+from fastvit_fx.backends import CPU_DEFAULT, BackendError, auto_candidates
+from fastvit_fx.backends import probe
+from fastvit_fx.segment import open as segment_open
+from fastvit_fx.segment import open_backend
 
 CPU = [CPU_DEFAULT, "onnx"] if CPU_DEFAULT != "onnx" else ["onnx"]  # the ONNX Runtime choices, best first
 
@@ -54,15 +57,15 @@ def test_explicit_devices():
 
 def test_unknown_backend_name(weights_file):
     with pytest.raises(BackendError, match="unknown"):
-        create_backend("tensorrt", weights_file, 128)
+        open_backend(weights_file, "tensorrt", 128)[0]
 
 
 def test_auto_falls_back_when_the_first_choice_fails(weights_file, monkeypatch, caplog):
     if sys.platform == "darwin":
         pytest.skip("checks the fallback where Core ML cannot run")
-    monkeypatch.setattr(backends, "auto_candidates", lambda device=None: ["coreml", "torch"])
-    with caplog.at_level(logging.WARNING, logger="fastvit_fx.backends"):
-        backend = create_backend("auto", weights_file, 128, device="cpu")
+    monkeypatch.setattr(segment_open, "auto_candidates", lambda device=None: ["coreml", "torch"])
+    with caplog.at_level(logging.WARNING, logger="fastvit_fx.segment"):
+        backend = open_backend(weights_file, "auto", 128, device="cpu")[0]
     assert backend.name == "torch-cpu"
     assert any("coreml unavailable" in r.getMessage() for r in caplog.records)
 
@@ -72,9 +75,9 @@ def test_auto_reports_bad_weights_instead_of_falling_back(tmp_path, monkeypatch)
 
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(b"x" * 100)
-    monkeypatch.setattr(backends, "auto_candidates", lambda device=None: ["torch"])
+    monkeypatch.setattr(segment_open, "auto_candidates", lambda device=None: ["torch"])
     with pytest.raises(WeightsError, match="bad.safetensors"):
-        create_backend("auto", bad, 128)
+        open_backend(bad, "auto", 128)[0]
 
 
 @pytest.fixture(scope="module")
@@ -90,9 +93,9 @@ def test_auto_on_this_machine_is_a_cpu_runtime(workspace, monkeypatch):
     if sys.platform == "darwin":
         pytest.skip("on macOS auto converts to Core ML")
     weights, cache = workspace
-    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
-    monkeypatch.setattr(backends, "_torch_accelerator", lambda: None)
-    backend = create_backend("auto", weights, 64)
+    monkeypatch.setenv("FASTVIT_FX_CACHE", str(cache))
+    monkeypatch.setattr(probe, "torch_accelerator_hint", lambda platform=None: None)
+    backend = open_backend(weights, "auto", 64)[0]
     assert backend.name == {"onnx": "onnx-cpu", "onnx-int8": "onnx-int8-cpu"}[CPU_DEFAULT]
     assert {"onnx", "onnx-int8"} <= set(backends.available_backends())
 
@@ -101,7 +104,7 @@ def test_bench_times_every_backend_asked_for(workspace, monkeypatch):
     pytest.importorskip("onnxruntime")
     pytest.importorskip("onnx")
     weights, cache = workspace
-    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    monkeypatch.setenv("FASTVIT_FX_CACHE", str(cache))
     from fastvit_fx.bench.segmentation import bench_segmentation
 
     report = bench_segmentation(sizes=(64,), frame_hw=(72, 128), repeats=2, weights=weights,

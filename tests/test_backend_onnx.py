@@ -9,12 +9,14 @@ import pytest
 pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 
-from fastvit_fx.backends import BackendError, create_backend  # noqa: E402
-from fastvit_fx.backends.export import (  # noqa: E402
-    calibration_inputs, export_name, export_onnx, onnx_metadata, quantize_onnx_int8, shipped_calibration_dir,
-    weights_digest,
-)
+from fastvit_fx.backends import BackendError  # noqa: E402
 from fastvit_fx.backends.onnx_backend import OnnxBackend  # noqa: E402
+from fastvit_fx.export.cache import export_name, weights_digest  # noqa: E402
+from fastvit_fx.export.calibration import calibration_inputs, shipped_calibration_dir  # noqa: E402
+from fastvit_fx.export.int8 import quantize_onnx_int8  # noqa: E402
+from fastvit_fx.export.metadata import onnx_metadata  # noqa: E402
+from fastvit_fx.export.onnx import export_onnx  # noqa: E402
+from fastvit_fx.segment import open_backend  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +43,7 @@ def torch_backend(onnx_dir):
 
 @pytest.fixture(autouse=True)
 def private_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("FASTVIT_FX_CACHE", str(tmp_path / "cache"))
 
 
 @pytest.mark.parametrize("hw", [(96, 128), (160, 256), (64, 32)])
@@ -82,7 +84,7 @@ def test_segmenter_runs_on_onnx_backend(onnx_path, person_frame):
     from fastvit_fx.segment import Segmenter
 
     frame, _ = person_frame(180, 320)
-    seg = Segmenter.from_backend(OnnxBackend(onnx_path), ModelConfig(), size=128)
+    seg = Segmenter(OnnxBackend(onnx_path), ModelConfig(), size=128)
     mask = seg(frame)
     assert mask.shape == frame.shape[:2] and mask.dtype == np.float32
     assert 0.0 <= mask.min() and mask.max() <= 1.0
@@ -112,7 +114,7 @@ def test_corrupt_onnx_file(tmp_path, onnx_path):
     garbage = tmp_path / "garbage.onnx"
     garbage.write_bytes(b"\x00\xffnot a model" * 10)
     with pytest.raises(BackendError) as info:
-        create_backend("onnx", garbage, 128)
+        open_backend(garbage, "onnx", 128)[0]
     _one_line_naming(info.value, garbage)
 
 
@@ -132,19 +134,19 @@ def test_foreign_onnx_model_is_refused(tmp_path):
 
 # --- finding, caching and exporting on demand --------------------------------------------------
 
-def test_create_backend_prefers_current_export_beside_weights(onnx_dir, onnx_path):
-    backend = create_backend("onnx", onnx_dir / "tiny.safetensors", 128)
+def test_open_backend_prefers_current_export_beside_weights(onnx_dir, onnx_path):
+    backend = open_backend(onnx_dir / "tiny.safetensors", "onnx", 128)[0]
     assert backend.path == onnx_path
 
 
-def test_create_backend_exports_once_into_cache_and_ignores_stale(tmp_path, onnx_path, weights_file):
+def test_open_backend_exports_once_into_cache_and_ignores_stale(tmp_path, onnx_path, weights_file):
     from fastvit_fx.resources import user_cache_dir
 
     weights = shutil.copy(weights_file, tmp_path / "tiny.safetensors")
     # a stale export beside the weights: its recorded digest is of other weights
     import onnx
 
-    from fastvit_fx.backends.export import META_PREFIX
+    from fastvit_fx.export.metadata import META_PREFIX
 
     stale = onnx.load(str(onnx_path))
     for p in stale.metadata_props:
@@ -152,11 +154,11 @@ def test_create_backend_exports_once_into_cache_and_ignores_stale(tmp_path, onnx
             p.value = "0" * 64
     onnx.save(stale, str(tmp_path / "tiny.onnx"))
 
-    first = create_backend("onnx", weights, 128)
+    first = open_backend(weights, "onnx", 128)[0]
     assert first.path != tmp_path / "tiny.onnx"
     assert user_cache_dir() in first.path.parents
     stamp = first.path.stat().st_mtime_ns
-    second = create_backend("onnx", weights, 128)
+    second = open_backend(weights, "onnx", 128)[0]
     assert second.path == first.path and second.path.stat().st_mtime_ns == stamp  # reused, not re-exported
 
 
@@ -167,12 +169,12 @@ def test_int8_is_quantised_once_on_first_use(tmp_path, onnx_dir, onnx_path):
 
     weights = shutil.copy(onnx_dir / "tiny.safetensors", tmp_path / "tiny.safetensors")
     shutil.copy(onnx_path, tmp_path / "tiny.onnx")  # the current fp32 export: only quantisation is left
-    first = create_backend("onnx-int8", weights, 128)
+    first = open_backend(weights, "onnx-int8", 128)[0]
     assert first.name == "onnx-int8-cpu" and user_cache_dir() in first.path.parents
     shipped = len(list(shipped_calibration_dir().glob("*.jpg")))
     assert shipped >= 16 and onnx_metadata(first.path)["calibration_frames"] == str(shipped)
     stamp = first.path.stat().st_mtime_ns
-    again = create_backend("onnx-int8", weights, 128)
+    again = open_backend(weights, "onnx-int8", 128)[0]
     assert again.path == first.path and again.path.stat().st_mtime_ns == stamp
 
 
@@ -194,7 +196,7 @@ def test_int8_quantisation(onnx_dir, onnx_path, person_frame):
     assert sum(n.op_type == "QLinearConv" for n in convs) > 20
     depthwise = [n for n in convs if any(a.name == "group" and a.i > 1 for a in n.attribute)]
     assert depthwise and all(n.op_type == "Conv" for n in depthwise)
-    q = create_backend("onnx-int8", onnx_dir / "tiny.safetensors", 128)
+    q = open_backend(onnx_dir / "tiny.safetensors", "onnx-int8", 128)[0]
     assert q.name == "onnx-int8-cpu" and q.path == out
     x = inputs[0]
     ref, got = OnnxBackend(onnx_path)(x), q(x)
@@ -278,3 +280,38 @@ def test_edge_refiner_exports_to_onnx_and_int8(tmp_path, person_frame):
     frame, _ = person_frame()
     int8 = quantize_onnx_int8(fp32, tmp_path / "refined.int8.onnx", calibration_inputs([frame], model.config, 128))
     assert OnnxBackend(int8, threads=2)(x).shape == (1, 1, 48, 64)
+
+
+def test_quantiser_warnings_stay_off_stderr(tmp_path, onnx_path):
+    """ONNX Runtime's quantiser logs 'Please consider to run pre-processing before quantization' on
+    the root logger, and that first call sets up logging for the whole process ('WARNING:root:...').
+    Users cannot act on it: it goes to our logger at DEBUG, and nothing else changes."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = f"""
+import logging
+import numpy as np
+from fastvit_fx.export.int8 import quantize_onnx_int8
+quantize_onnx_int8({str(onnx_path)!r}, {str(tmp_path / "q.int8.onnx")!r}, [np.zeros((1, 3, 64, 64), np.float32)])
+assert logging.getLogger().handlers == [], logging.getLogger().handlers
+logging.getLogger("fastvit_fx.backends").warning("a later warning of ours")
+"""
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(root)})
+    assert proc.returncode == 0, proc.stderr
+    assert "pre-processing" not in proc.stderr and "WARNING:root" not in proc.stderr
+    assert proc.stderr.strip() == "a later warning of ours"  # ours still reach stderr, as they are
+
+
+def test_quantiser_warnings_are_kept_at_debug(tmp_path, onnx_path, caplog):
+    import logging
+
+    with caplog.at_level(logging.DEBUG, logger="fastvit_fx.export"):
+        quantize_onnx_int8(onnx_path, tmp_path / "q.int8.onnx", [np.zeros((1, 3, 64, 64), np.float32)])
+    debug = [r for r in caplog.records if r.name == "fastvit_fx.export" and r.levelno == logging.DEBUG]
+    assert any("pre-processing" in r.getMessage() for r in debug)
+    assert not any("pre-processing" in r.getMessage() for r in caplog.records if r.levelno > logging.DEBUG)

@@ -10,11 +10,13 @@ import pytest
 
 pytest.importorskip("coremltools")
 
-from fastvit_fx.backends import BackendError, create_backend  # noqa: E402
+from fastvit_fx.backends import BackendError  # noqa: E402
 from fastvit_fx.backends.coreml_backend import CoreMLBackend, read_coreml_spec, spec_io  # noqa: E402
-from fastvit_fx.backends.export import (  # noqa: E402
-    coreml_metadata, export_coreml, export_name, fixed_input_hw, weights_digest,
-)
+from fastvit_fx.export.cache import export_name, weights_digest  # noqa: E402
+from fastvit_fx.export.coreml import export_coreml  # noqa: E402
+from fastvit_fx.export.metadata import coreml_metadata  # noqa: E402
+from fastvit_fx.export.shapes import fixed_input_hw  # noqa: E402
+from fastvit_fx.segment import open_backend  # noqa: E402
 
 SIZE = 128  # 16:9 -> input 128x96 (W x H): small, so the one conversion stays quick
 ON_MAC = sys.platform == "darwin"
@@ -105,7 +107,7 @@ def test_backend_on_linux_says_macos_is_needed(package):
         CoreMLBackend(package)
     assert str(package) in str(info.value) and "\n" not in str(info.value)
     with pytest.raises(BackendError, match="only on macOS"):
-        create_backend("coreml", package.parent / "tiny.safetensors", SIZE)
+        open_backend(package.parent / "tiny.safetensors", "coreml", SIZE)[0]
 
 
 @needs_mac
@@ -128,7 +130,7 @@ def test_segmenter_letterboxes_into_the_fixed_shape(package, person_frame):
     from fastvit_fx.segment import Segmenter
 
     frame, _ = person_frame(480, 640)  # 4:3 into the 16:9 package
-    seg = Segmenter.from_backend(CoreMLBackend(package), ModelConfig(), size=SIZE)
+    seg = Segmenter(CoreMLBackend(package), ModelConfig(), size=SIZE)
     assert seg(frame).shape == frame.shape[:2]
 
 
@@ -149,7 +151,7 @@ def test_folder_that_is_not_a_package(tmp_path):
     path = tmp_path / "empty.mlpackage"
     path.mkdir()
     with pytest.raises(BackendError, match="not an .mlpackage") as info:
-        create_backend("coreml", path, SIZE)
+        open_backend(path, "coreml", SIZE)[0]
     _check(info.value, path)
 
 

@@ -176,12 +176,14 @@ def test_swapping_the_source_while_running():
 
 
 def test_demo_source_with_the_real_segmenter_and_effects():
+    from fastvit_fx.backends.torch_backend import TorchBackend
     from fastvit_fx.model import build_model
     from fastvit_fx.segment import Segmenter
 
     fx = pytest.importorskip("fastvit_fx.fx")
     presets = fx.load_presets()
-    segmenter = Segmenter(model=build_model(), device="cpu", smooth=True)
+    model = build_model()
+    segmenter = Segmenter(TorchBackend(model, device="cpu"), model.config, smooth=True)
     with Pipeline(DemoSource(320, 180, fps=30), segmenter, fx.EffectRenderer(presets.get("blur-bg"))) as p:
         assert p.wait_masks(2, timeout=60)
         n = p.frames_out

@@ -55,7 +55,10 @@ def probe(path):
 
 
 def random_segmenter():
-    return Segmenter(model=build_model(), device="cpu", smooth=True, size=64)
+    from fastvit_fx.backends.torch_backend import TorchBackend
+
+    model = build_model()
+    return Segmenter(TorchBackend(model, device="cpu"), model.config, smooth=True, size=64)
 
 
 def test_render_keeps_frame_count_fps_and_size(tmp_path):

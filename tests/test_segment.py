@@ -4,15 +4,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fastvit_fx import Segmenter
+from fastvit_fx import Segmenter, open_segmenter
 from fastvit_fx.model import WeightsError
-from fastvit_fx.preprocess import crop_valid, letterbox_shape, to_network_input
-from fastvit_fx.refine import TemporalSmoother, apply_size, guided_upsample
+from fastvit_fx.segment.letterbox import crop_valid, letterbox_shape, to_network_input
+from fastvit_fx.segment.refine import TemporalSmoother, apply_size, guided_upsample
 
 
 @pytest.fixture(scope="module")
 def segmenter(weights_file):
-    return Segmenter(weights=weights_file, backend="torch", device="cpu")
+    return open_segmenter(weights_file, backend="torch", device="cpu")
 
 
 @pytest.mark.parametrize("hw", [(359, 641), (641, 359), (720, 1280), (31, 17), (256, 256)])
@@ -30,7 +30,7 @@ def test_rejects_non_bgr(segmenter):
 
 def test_missing_weights_is_one_line(tmp_path):
     with pytest.raises(WeightsError, match="no such file"):
-        Segmenter(weights=tmp_path / "missing.safetensors")
+        open_segmenter(tmp_path / "missing.safetensors")
 
 
 def test_letterbox_pads_not_stretches():
@@ -139,7 +139,7 @@ def test_temporal_smoother_damps_flicker_but_follows_motion():
 
 
 def test_smoothing_segmenter_resets(weights_file):
-    seg = Segmenter(weights=weights_file, backend="torch", device="cpu", smooth=True)
+    seg = open_segmenter(weights_file, backend="torch", device="cpu", smooth=True)
     frame = np.random.default_rng(1).integers(0, 255, (120, 200, 3), dtype=np.uint8)
     first = seg(frame)
     seg.reset()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 
 from fastvit_fx.cli import main
 
@@ -50,3 +51,25 @@ def test_segment_nothing_found(tmp_path, capsys, weights_file):
     code = main(["segment", str(tmp_path / "*.jpg"), "--out", str(tmp_path / "o"), "--weights", str(weights_file)])
     assert code == 2
     assert "no input images" in capsys.readouterr().err
+
+
+def test_library_warnings_show_only_with_verbose(tmp_path, weights_file, person_frame, capsys, monkeypatch):
+    """Building the int8 export makes ONNX Runtime's quantiser warn ('Please consider to run
+    pre-processing before quantization'): nothing a user can act on, so it shows with -v only."""
+    import logging
+
+    pytest.importorskip("onnxruntime")
+    cv2.imwrite(str(tmp_path / "a.png"), person_frame(40, 60)[0])
+    logger = logging.getLogger("fastvit_fx")
+    level, handlers = logger.level, logger.handlers[:]
+    try:
+        for verbose in (False, True):
+            monkeypatch.setenv("FASTVIT_FX_CACHE", str(tmp_path / f"cache-{verbose}"))  # a fresh build each time
+            argv = ["segment", str(tmp_path / "a.png"), "--out", str(tmp_path / "o"), "--weights", str(weights_file),
+                    "--backend", "onnx-int8", "--size", "64"] + (["-v"] if verbose else [])
+            assert main(argv) == 0
+            err = capsys.readouterr().err
+            assert ("pre-processing" in err) == verbose, err
+        assert "quantising tiny.safetensors to int8 once" in err  # -v shows our own notes too
+    finally:
+        logger.handlers[:], logger.level = handlers, level

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from fastvit_fx import Segmenter
+from fastvit_fx import open_segmenter
 from fastvit_fx.metrics import boundary_f, iou
 from fastvit_fx.training.augment import FRAMINGS, make_sample, parse_framings, paste_person, whole_photo
 from fastvit_fx.training.data import read_manifest
@@ -63,7 +63,7 @@ def test_loss_falls_and_checkpoint_loads_in_segmenter(trained):
     assert result["step"] == 16
     for name in ("best.safetensors", "export.safetensors", "last.pt", "curves.png"):
         assert (out / name).exists(), name
-    seg = Segmenter(weights=out / "export.safetensors", backend="torch", device="cpu")
+    seg = open_segmenter(out / "export.safetensors", backend="torch", device="cpu")
     mask = seg(cv2.imread(str(root / "images" / "p000.jpg")))
     assert mask.shape == cv2.imread(str(root / "masks" / "p000.png"), 0).shape
     assert seg.config.training["epochs"] >= 1  # the file says how it was trained
@@ -115,7 +115,7 @@ def test_init_adds_a_fresh_edge_refiner_that_starts_as_bilinear_upsampling(train
         coarse = torch.nn.functional.interpolate(after.head(features[1:]), size=(32, 32), mode="bilinear")
         plain = torch.nn.functional.interpolate(coarse, size=(64, 64), mode="bilinear")
         assert features[0].shape[-1] == 32 and torch.allclose(after(x), plain, atol=1e-4)
-    seg = Segmenter(weights=tmp_path / "refined" / "best.safetensors", backend="torch", device="cpu")
+    seg = open_segmenter(tmp_path / "refined" / "best.safetensors", backend="torch", device="cpu")
     prob, _ = seg.probabilities(cv2.imread(str(root / "images" / "p000.jpg")))
     assert prob.shape[0] > 64 // 4  # stride 2, not 4
 
@@ -330,7 +330,7 @@ def test_init_grows_narrow_weights_into_a_coarse_wide_head(trained, tmp_path):
     assert any("widened to coarse width 32" in m for m in messages)
     # it starts from the trained narrow head, not from scratch
     assert first_epoch_loss(tmp_path / "wide") < first_epoch_loss(out)
-    seg = Segmenter(weights=tmp_path / "wide" / "best.safetensors", backend="torch", device="cpu")
+    seg = open_segmenter(tmp_path / "wide" / "best.safetensors", backend="torch", device="cpu")
     assert seg.config.coarse_width == 32
     with pytest.raises(ValueError, match="does not grow"):  # a narrower coarse head cannot take them
         train(TrainConfig(**{**cfg.__dict__, "out": str(tmp_path / "bad"), "epochs": 1, "export": None,

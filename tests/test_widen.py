@@ -81,7 +81,7 @@ def test_widen_refuses_to_shrink(widened):
 
 def test_coarse_head_exports_to_onnx_with_the_same_numbers(widened, tmp_path):
     pytest.importorskip("onnxruntime")
-    from fastvit_fx.backends.export import export_onnx
+    from fastvit_fx.export.onnx import export_onnx
     from fastvit_fx.backends.onnx_backend import OnnxBackend
     from fastvit_fx.backends.torch_backend import TorchBackend
     from fastvit_fx.model import load_model, save_weights

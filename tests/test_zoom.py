@@ -8,7 +8,7 @@ import pytest
 
 from fastvit_fx import Segmenter
 from fastvit_fx.model import ModelConfig
-from fastvit_fx.zoom import ZoomTracker, person_box, scale_box, zoom_region
+from fastvit_fx.segment.zoom import ZoomTracker, person_box, scale_box, zoom_region
 
 
 class BrightIsPerson:
@@ -36,7 +36,7 @@ def scene(h=720, w=1280, person=(900, 300, 960, 450)) -> np.ndarray:
 
 def make_segmenter(**kw) -> tuple[Segmenter, BrightIsPerson]:
     backend = BrightIsPerson()
-    return Segmenter.from_backend(backend, ModelConfig(), size=128, refine=False, **kw), backend
+    return Segmenter(backend, ModelConfig(), size=128, refine=False, **kw), backend
 
 
 def test_person_box_and_scale_box():

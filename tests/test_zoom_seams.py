@@ -11,7 +11,7 @@ import pytest
 
 from fastvit_fx import Segmenter
 from fastvit_fx.model import ModelConfig
-from fastvit_fx.zoom import paste_feathered
+from fastvit_fx.segment.zoom import paste_feathered
 
 FRAME_HW = (720, 1280)
 BLOB = (880, 300, 960, 450)  # where the full look finds the person (frame pixels)
@@ -40,7 +40,7 @@ class CropIsAllPerson:
 def make_segmenter(**kw) -> Segmenter:
     # size 256: a 1280x720 frame letterboxes to 256x144, padded to 256x160
     backend = CropIsAllPerson(full_input_hw=(160, 256))
-    return Segmenter.from_backend(backend, ModelConfig(), size=256, refine=False, **kw)
+    return Segmenter(backend, ModelConfig(), size=256, refine=False, **kw)
 
 
 def border_steps(mask: np.ndarray, region) -> float:

@@ -74,11 +74,10 @@ def run_app(options) -> int:
         settings.record_dir = record_dir
 
     def segmenter_factory():  # runs on the pipeline's segmenter thread (which then caps torch's threads)
-        from ..segment import Segmenter
+        from ..segment import open_segmenter
 
-
-        return Segmenter(weights=options.weights, backend=backend, size=options.size, device=options.device,
-                         smooth=True, zoom=getattr(options, "zoom", True))
+        return open_segmenter(options.weights, backend=backend, size=options.size, device=options.device,
+                              smooth=True, zoom=getattr(options, "zoom", True))
 
     factory = (lambda p: renderer_cls(p)) if renderer_cls is not None else None
     window = MainWindow(source, presets or None, settings, segmenter_factory=segmenter_factory,

@@ -32,7 +32,7 @@ def take(out_dir: str | Path, effects: list[str], settle: float = 4.0, size=(128
 
     from ..capture import DemoSource
     from ..fx import EffectRenderer, load_presets
-    from ..segment import Segmenter
+    from ..segment import open_segmenter
     from .settings import AppSettings
     from .window import MainWindow
 
@@ -43,7 +43,7 @@ def take(out_dir: str | Path, effects: list[str], settle: float = 4.0, size=(128
     tmp = tempfile.mkdtemp(prefix="fastvit-fx-shots-")
 
     def factory():
-        return Segmenter(smooth=True)
+        return open_segmenter(smooth=True)
 
     window = MainWindow(DemoSource(*size, with_truth=truth), presets, AppSettings(Path(tmp) / "s.ini"),
                         segmenter_factory=None if truth else factory, renderer_factory=EffectRenderer,

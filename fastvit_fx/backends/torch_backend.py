@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -53,3 +54,10 @@ class TorchBackend:
         with self._lock:
             logits = self.model(t)
         return torch.sigmoid(logits.float()).cpu().numpy()
+
+
+def load_torch_backend(weights: str | Path, device: str | None = None) -> TorchBackend:
+    """The torch runtime for a weights file (validated tensor by tensor: one-line WeightsError)."""
+    from ..model import load_model
+
+    return TorchBackend(load_model(weights, fuse=True), device=device)

@@ -18,10 +18,10 @@ def _segmenter(weights=None, size=None, given=None):
     if given is not None:
         return given, "given"
     from ..model import WeightsError
-    from ..segment import Segmenter
+    from ..segment import Segmenter, open_segmenter
 
     try:
-        return Segmenter(weights=weights, size=size, smooth=True), "trained"
+        return open_segmenter(weights, size=size, smooth=True), "trained"
     except WeightsError:
         if weights is not None:
             raise
@@ -32,7 +32,10 @@ def _segmenter(weights=None, size=None, given=None):
             reparameterize(model)  # the trained path runs the fused network; time the same thing
         except Exception:
             pass
-        return Segmenter(model=model, device="cpu", size=size, smooth=True), "random (no trained weights yet)"
+        from ..backends.torch_backend import TorchBackend
+
+        return Segmenter(TorchBackend(model, device="cpu"), model.config, size=size, smooth=True), \
+            "random (no trained weights yet)"
 
 
 def bench_pipeline(seconds: float = 4.0, presets=None, record: bool = True, size: tuple[int, int] = (1280, 720),

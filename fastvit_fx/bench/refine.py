@@ -4,8 +4,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..preprocess import letterbox_shape
-from ..refine import apply_size, guided_upsample
+from ..segment.letterbox import letterbox_shape
+from ..segment.refine import apply_size, guided_upsample
 from .segmentation import interleaved
 
 

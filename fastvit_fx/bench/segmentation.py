@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 
 
-
 def _model_for_bench(weights: Path | None):
     """The shipped model if present; otherwise a randomly initialised one (same speed)."""
     from ..model import build_model, load_model
@@ -32,11 +31,10 @@ def bench_segmentation(sizes=(192, 256, 320), frame_hw=(720, 1280), repeats: int
     """
     import torch
 
-    from ..backends import create_backend
     from ..backends.torch_backend import TorchBackend
     from ..model import save_weights
-    from ..preprocess import letterbox_shape, to_network_input
-    from ..segment import Segmenter
+    from ..segment import Segmenter, open_backend
+    from ..segment.letterbox import letterbox_shape, to_network_input
 
     base, source, path = _model_for_bench(weights)
     tmp = None
@@ -59,10 +57,10 @@ def bench_segmentation(sizes=(192, 256, 320), frame_hw=(720, 1280), repeats: int
                     if name == "torch":
                         backend = TorchBackend(copy.deepcopy(base), device="cpu", fuse=fused)
                     else:
-                        backend = create_backend(name, path, size, "cpu")
+                        backend, _ = open_backend(path, name, size, device="cpu")
                     box = letterbox_shape(*frame_hw, size, fixed=getattr(backend, "input_hw", None))
                     x = to_network_input(frame, box, base.config.mean, base.config.std)
-                    seg = Segmenter.from_backend(backend, base.config, size=size, zoom=False)  # one pass
+                    seg = Segmenter(backend, base.config, size=size, zoom=False)  # one pass
                     cases.append({"backend": backend, "box": box, "fused": fused,
                                   "net": (lambda b=backend, x=x: b(x)), "seg": (lambda s=seg: s(frame))})
             samples = interleaved([fn for c in cases for fn in (c["net"], c["seg"])], repeats=repeats)

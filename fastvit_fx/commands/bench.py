@@ -1,10 +1,11 @@
-"""`fastvit-fx bench`: segmentation latency per backend and size, mask upsampling, effects cost, pipeline rate."""
+"""`fastvit-fx bench`: segmentation latency per backend and size, mask upsampling, effects cost, pipeline rate,
+start-up time and memory."""
 from __future__ import annotations
 
 import importlib.util
 import json
 
-SECTIONS = ("segmentation", "refine", "effects", "pipeline")
+SECTIONS = ("segmentation", "refine", "effects", "pipeline", "startup")
 
 
 def add_arguments(parser) -> None:
@@ -14,6 +15,8 @@ def add_arguments(parser) -> None:
                         help="backends to time (default: every one available here)")
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--weights", default=None)
+    parser.add_argument("--startup-runs", type=int, default=3,
+                        help="startup: fresh processes per case (the median is reported)")
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
 
 
@@ -51,6 +54,10 @@ def run(args) -> int:
                 report["pipeline"]["render"] = pipeline_bench.bench_render()
         else:
             report["pipeline"] = "not available in this build"
+    if "startup" in args.sections:
+        from ..bench.startup import bench_startup
+
+        report["startup"] = bench_startup(runs=max(1, args.startup_runs), weights=args.weights)
     if args.json:
         print(json.dumps(report, indent=2, default=str))
         return 0
@@ -60,6 +67,12 @@ def run(args) -> int:
         print(format_table(seg["rows"], [("backend", "backend"), ("size", "size"), ("input", "input"),
                                          ("fused", "fused"), ("net_ms", "net ms (median)"),
                                          ("net_p90_ms", "net ms (p90)"), ("segment_ms", "Segmenter ms")]))
+        print()
+    startup = report.get("startup")
+    if startup:
+        print(f"Startup, median of {startup['runs']} fresh processes each, on {startup['backend']} "
+              f"({startup['cpus']} CPUs); 'with torch imported' imports torch and timm first")
+        print(format_table(startup["rows"], [(k, k) for k in startup["rows"][0]]))
         print()
     for key in ("refine", "effects", "pipeline"):
         value = report.get(key)

@@ -5,8 +5,8 @@
                                                (calibrated on the shipped frames, or --calib DIR)
   fastvit-fx export coreml                     models/fastvit_t8_person-256x160.mlpackage (fp16)
 
-The backends pick these files up when they match the weights (same SHA-256); otherwise they
-export once into the user cache themselves.
+The runtime picks these files up when they match the weights (same SHA-256); otherwise
+fastvit_fx.segment.open_segmenter builds one once into the user cache (fastvit_fx/export/build.py).
 """
 from __future__ import annotations
 
@@ -35,15 +35,14 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from ..backends.export import (
-        export_coreml, export_name, export_onnx, fixed_input_hw, parse_aspect,
-    )
     from ..errors import UserError
-    from ..model import load_weights
+    from ..export.cache import export_name
+    from ..export.shapes import fixed_input_hw, parse_aspect
+    from ..model.header import read_config
     from ..resources import default_weights
 
     weights = Path(args.weights) if args.weights else default_weights()
-    config, _ = load_weights(weights)  # one-line WeightsError for a missing or bad file
+    config = read_config(weights)  # one-line WeightsError for a missing or bad file, before torch loads
     size = int(args.size or config.input_size)
     if size < 32:
         raise UserError(f"--size {size}: must be at least 32")
@@ -60,7 +59,7 @@ def run(args) -> int:
     if args.format == "onnx":
         images = None
         if args.int8:  # read the calibration frames first: a bad folder fails before the export
-            from ..backends.export import builtin_calibration_frames, read_calibration_images
+            from ..export.calibration import builtin_calibration_frames, read_calibration_images
 
             if args.calib:
                 images = read_calibration_images(args.calib, limit=args.calib_count)
@@ -70,10 +69,13 @@ def run(args) -> int:
                 where = f"{len(images)} built-in webcam-like frames"
         out = Path(args.out) if args.out else weights.parent / export_name(weights, "onnx", size)
         _check_writable(out, UserError)
+        from ..export.onnx import export_onnx
+
         export_onnx(weights, out, size=size, **({"opset": args.opset} if args.opset else {}))
         print(f"wrote {out} (fp32, dynamic input size, {_size_of(out)}) in {time.perf_counter() - t0:.1f} s")
         if args.int8:
-            from ..backends.export import calibration_inputs, quantize_onnx_int8
+            from ..export.calibration import calibration_inputs
+            from ..export.int8 import quantize_onnx_int8
 
             out8 = out.with_name(out.name.removesuffix(".onnx") + ".int8.onnx")
             t1 = time.perf_counter()
@@ -89,6 +91,8 @@ def run(args) -> int:
         raise UserError(f"--out {out}: a Core ML ML Program must be saved as NAME.mlpackage")
     _check_writable(out, UserError)
     print(f"converting to Core ML (fp16, input {hw[1]}x{hw[0]}); this takes a minute...", file=sys.stderr)
+    from ..export.coreml import export_coreml
+
     export_coreml(weights, out, size=size, input_hw=hw)
     print(f"wrote {out} (ML Program, fp16, input 1x3x{hw[0]}x{hw[1]}, {_size_of(out)}) "
           f"in {time.perf_counter() - t0:.1f} s")

@@ -6,19 +6,10 @@ from pathlib import Path
 import torch
 
 from .config import ModelConfig
+from .header import CONFIG_KEY, WeightsError  # noqa: F401  (defined torch-free: the runtime reads headers)
 from .segnet import SegNet, build_model
 
-CONFIG_KEY = "fastvit_fx_config"
 FORMAT_KEY = "format"
-
-
-class WeightsError(ValueError):
-    """A weights file that cannot be used; the message names the file and what is wrong."""
-
-    def __init__(self, path: str | Path, problem: str) -> None:
-        super().__init__(f"weights file {path}: {problem}")
-        self.path = Path(path)
-        self.problem = problem
 
 
 def save_weights(model: SegNet, path: str | Path, half: bool = False) -> Path:

@@ -117,12 +117,13 @@ def _one_thread_per_worker(_worker_id: int) -> None:
 
 def validate(model, items, eval_size: int) -> dict:
     """Fuse a copy and score it through the Segmenter, exactly as the app runs it."""
+    from ..backends.torch_backend import TorchBackend
     from ..segment import Segmenter
     from .evaluate import evaluate
 
     fused = copy.deepcopy(model).cpu().float().eval()
     fused.config = ModelConfig(**{**fused.config.__dict__, "input_size": eval_size})
-    seg = Segmenter(model=fused, device="cpu", size=eval_size)
+    seg = Segmenter(TorchBackend(fused, device="cpu"), fused.config, size=eval_size)
     return evaluate(seg, items)
 
 

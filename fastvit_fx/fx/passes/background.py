@@ -155,7 +155,7 @@ class ReplaceBackground(Pass):
         if self.p["source"] == "image" and self.p["image"]:
             self._image = cv2.imread(self.p["image"], cv2.IMREAD_COLOR)
             if self._image is None:
-                from ..presets import PresetError
+                from ...errors import PresetError
 
                 raise PresetError(f"{self.p['image']}: not a readable image")
 

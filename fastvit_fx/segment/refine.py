@@ -6,14 +6,14 @@ import numpy as np
 
 
 APPLY_SCALE = 0.5  # the guided filter's apply resolution, as a fraction of the frame
-# (radius, eps) per guide, each the best of a sweep on train photos (never val). Colour, run 4's weights,
-# 209 photos, full body / portraits: r2 eps 1e-3 0.911 / 0.9388, r4 eps 3e-4 0.914 / 0.9394, r4 eps
+# (radius, eps) per guide, each the best of a sweep on train photos (never val). Colour, with earlier
+# trained weights, 209 photos, full body / portraits: r2 eps 1e-3 0.911 / 0.9388, r4 eps 3e-4 0.914 / 0.9394, r4 eps
 # 1e-4 0.915 / 0.9394; 3e-4 is kept so sensor noise in dim webcam frames is not followed into the mask.
 GUIDE_DEFAULTS = {"grey": (2, 1e-3), "color": (4, 3e-4)}
 # The fit mask ~ a . colour + b carries the frame's texture into the mask (a face, polka dots, dark tights
 # at 0.6) and leaves a faint haze around the person. Stretching [0.25, 0.75] to [0, 1] makes the inside
 # solid and the outside clean for effects that use the mask as alpha, and keeps edges soft. 0.5 stays
-# 0.5, so a thresholded mask (and every mIoU here) is unchanged. Session 5, full-body val photo 0038:
+# 0.5, so a thresholded mask (and every mIoU here) is unchanged. On full-body val photo 0038:
 # interior pixels under 0.9 went from 11.5% to 0.7%; background pixels over 0.1 from 13.5% to 2.2%.
 MASK_STRETCH = (0.25, 0.75)
 
@@ -34,7 +34,7 @@ def guided_upsample(mask_low: np.ndarray, frame_bgr: np.ndarray, radius: int | N
     most of the gain: on a disc test, 0.02% of pixels on the wrong side of the edge vs 0% at full
     resolution and 0.17% with plain bilinear upsampling.
     color: guide by the three colour channels (the default), not by grey alone. Red trousers on green
-    grass can be one grey; on val photos (session 3's weights, one pass) the colour guide scored +0.0055
+    grass can be one grey; on val photos (earlier trained weights, one pass) the colour guide scored +0.0055
     mIoU on full body and +0.0004 on portraits over the grey one, for about 2 ms more at 1280x720
     (3.3 vs 1.0 ms, `fastvit-fx bench --sections refine`).
     mask_low: float32 in [0, 1], any size; frame_bgr: HxWx3 uint8. Returns float32 HxW in [0, 1].

@@ -3,16 +3,14 @@ from __future__ import annotations
 
 import threading
 import time
-from pathlib import Path
 
 import cv2
 import numpy as np
 
-from .backends import Backend, create_backend
-from .model import WeightsError, load_weights
-from .preprocess import Letterbox, crop_valid, letterbox_shape, to_network_input
+from ..backends.base import Backend
+from ..model.config import ModelConfig
+from .letterbox import Letterbox, crop_valid, letterbox_shape, to_network_input
 from .refine import TemporalSmoother, apply_size, guided_upsample
-from .resources import default_weights
 from .zoom import ZoomTracker, paste_feathered, person_box, scale_box, zoom_region
 
 
@@ -25,40 +23,27 @@ class Segmenter:
 
     zoom=True: where the people found cover a small part of the frame (someone across the room in a
     16:9 frame), segment a crop around them again, so the network sees them several times larger
-    (fastvit_fx/zoom.py). A still costs a second network pass then; video (smooth=True) tracks the
+    (zoom.py). A still costs a second network pass then; video (smooth=True) tracks the
     crop from frame to frame and looks at the whole frame only every few frames, so it costs about
     one pass a frame, on a smaller input.
     """
 
-    def __init__(self, weights: str | Path | None = None, backend: str = "auto",
-                 size: int | None = None, refine: bool = True, smooth: bool = False,
-                 device: str | None = None, model=None, zoom: bool = True) -> None:
-        self.weights = Path(weights) if weights is not None else default_weights()
-        if model is not None:  # an in-memory network (tests, training-time evaluation)
-            from .backends.torch_backend import TorchBackend
+    def __init__(self, backend: Backend | None = None, config: ModelConfig | None = None, *,
+                 size: int | None = None, refine: bool = True, smooth: bool = False, zoom: bool = True) -> None:
+        """backend: a loaded runtime (fastvit_fx.backends); config: the ModelConfig it was built
+        from. Both come from `open_segmenter(weights, backend, ...)`, the one way every command
+        builds a Segmenter; `Segmenter()` alone is a convenience for open_segmenter()'s defaults
+        (the shipped weights on the best runtime here)."""
+        if backend is None:
+            from .open import open_backend
 
-            config = model.config
-            self.backend: Backend = TorchBackend(model, device=device)
-        else:
-            if weights is None and not self.weights.exists():
-                raise WeightsError(self.weights, "no trained weights shipped here; pass weights=PATH "
-                                   "or train with scripts/train.py")
-            config, _ = load_weights(self.weights)  # validates before any backend is built
-            self.backend = create_backend(backend, self.weights, size or config.input_size, device)
-        self._setup(config, size, refine, smooth, zoom)
-
-    @classmethod
-    def from_backend(cls, backend: Backend, config, size: int | None = None, refine: bool = True,
-                     smooth: bool = False, zoom: bool = True) -> "Segmenter":
-        """Wrap an already built backend (benchmarks, exported runtimes) with the same pre/post path."""
-        self = cls.__new__(cls)
-        self.weights = None
+            backend, config = open_backend(size=size)
+        if config is None:
+            raise TypeError("Segmenter(backend, config): pass the ModelConfig the backend was built from "
+                            "(or use fastvit_fx.segment.open_segmenter)")
         self.backend = backend
-        self._setup(config, size, refine, smooth, zoom)
-        return self
-
-    def _setup(self, config, size, refine, smooth, zoom=True) -> None:
         self.config = config
+        self.weights = None  # the weights file it came from, where known (open_segmenter fills it in)
         self.size = int(size or config.input_size)
         if self.size < 32:
             raise ValueError(f"input size must be at least 32, got {self.size}")
