@@ -62,5 +62,6 @@ def warp_by_flow(mask: np.ndarray, flow: np.ndarray) -> np.ndarray:
     local = cv2.remap(flow, fx, fy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     mapx = local[..., 0] * np.float32(sx) + gx
     mapy = local[..., 1] * np.float32(sy) + gy
-    out[y0:y1, x0:x1] = cv2.remap(mask, mapx, mapy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    # replicate: a person cut off by the frame edge goes on beyond it
+    out[y0:y1, x0:x1] = cv2.remap(mask, mapx, mapy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     return out
