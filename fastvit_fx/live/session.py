@@ -291,9 +291,9 @@ class LiveSession:
 
     def _check_model(self) -> None:
         now = (self.driver.model_state, self.driver.model_message)
-        if now == self._seen_model:
-            return
-        self._seen_model = now
+        before, self._seen_model = self._seen_model, now
+        if now == before or (before is None and now[1] is None):
+            return  # nothing new, or a model ready from the start: nothing to say
         state, message = now
         if state is ModelState.READY:
             backend = getattr(self.driver.segmenter, "backend_name", None) or "loaded"
