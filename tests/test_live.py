@@ -154,8 +154,8 @@ def test_carried_mask_follows_the_motion():
 
 class LockstepSource(FrameSource):
     """Emits frame i+1 only once frame i was shown, captured at start + i / fps: the live driver sees
-    every frame, at the effect times the offline driver gives them (a whole-second start and a power
-    of two for fps keep the sums exact)."""
+    every frame, at the effect times the offline driver gives them (a start on a 1/32 s tick and
+    32 fps keep the sums exact)."""
 
     def __init__(self, frames: list, fps: float = 32.0) -> None:
         super().__init__()
@@ -163,7 +163,7 @@ class LockstepSource(FrameSource):
         self.shown = threading.Semaphore(0)
 
     def _loop(self) -> None:
-        start = float(int(time.monotonic()))
+        start = int(time.monotonic() * self.fps) / self.fps
         for i, image in enumerate(self.frames_to_send):
             self._emit(image, t=start + i / self.fps)
             while not self.shown.acquire(timeout=0.05):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import importlib.util
 import json
 
-SECTIONS = ("segmentation", "refine", "effects", "pipeline")
+SECTIONS = ("segmentation", "refine", "effects", "pipeline", "live")
 
 
 def add_arguments(parser) -> None:
@@ -51,9 +51,15 @@ def run(args) -> int:
                 report["pipeline"]["render"] = pipeline_bench.bench_render()
         else:
             report["pipeline"] = "not available in this build"
+    if "live" in args.sections:
+        from ..bench.live import bench_live, format_live
+
+        report["live"] = bench_live(weights=args.weights)
     if args.json:
         print(json.dumps(report, indent=2, default=str))
         return 0
+    if "live" in report:
+        print(format_live(report.pop("live")) + "\n")
     seg = report.get("segmentation")
     if seg:
         print(f"Segmentation, batch 1, {seg['frame']} frame, {seg['threads']} threads, model: {seg['model']}")

@@ -64,6 +64,7 @@ class Segmented:
     mask: np.ndarray
     thumb: np.ndarray  # for carrying the mask to neighbouring frames
     scene: int  # counts the cuts before this frame
+    ready_at: float  # time.monotonic() when the mask was ready
 
 
 class LiveDriver:
@@ -100,6 +101,7 @@ class LiveDriver:
         self._generation = 0  # bumped when the source is swapped: both threads start over
         self._load_failures = 0
         self._seq = 0  # the newest source frame the render thread took
+        self._shown_seq = 0  # the newest frame the render thread composed or dropped
         self._intake_source: FrameSource | None = None
         self._pending: collections.deque[tuple[int, Frame]] = collections.deque()
         self.last_output: Output | None = None
@@ -111,7 +113,8 @@ class LiveDriver:
         self._seg_call_ms = Smoothed()
         self._carry_ms = Smoothed()
         self._latency_ms = Smoothed()
-        self._lag_s = Smoothed(0.1)  # capture -> mask ready: how far behind the camera frames are shown
+        self._mask_delay = Smoothed(0.1)  # capture -> mask ready
+        self._mask_jitter = Smoothed(0.1)  # ... and how much that varies
         self.frames_out = 0
         self.skipped = 0
         self.masks_made = 0
@@ -278,7 +281,7 @@ class LiveDriver:
                     self.model_state, self.model_message = ModelState.READY, None
                 with self._results:
                     if current == self._generation:
-                        self._inbox.append(Segmented(seq, frame, mask, thumb, scene))
+                        self._inbox.append(Segmented(seq, frame, mask, thumb, scene, time.monotonic()))
                         self._results.notify_all()
                 self.masks_made += 1
         finally:
@@ -303,7 +306,7 @@ class LiveDriver:
         while not self._stop.is_set():
             with self._lock:
                 if self._generation != generation:  # a new source: start over
-                    generation, source, self._seq = self._generation, self._source, 0
+                    generation, source, self._seq, self._shown_seq = self._generation, self._source, 0, 0
                     self._pending.clear()
                     results.clear()
                     previous = None
@@ -328,11 +331,13 @@ class LiveDriver:
                 while self._inbox:
                     item = self._inbox.popleft()
                     results[item.seq] = item
+                    delay = item.ready_at - item.frame.t
+                    self._mask_jitter.add(abs(delay - self._mask_delay.value))
+                    self._mask_delay.add(delay)
             if self.mask_mode is MaskMode.OWN:
                 for item in sorted(results.values(), key=lambda r: r.seq):
                     self._count_skipped(self._seq, item.seq)
                     self._seq = item.seq
-                    self._lag_s.add(time.monotonic() - item.frame.t)
                     self._present(self.step(item.frame, item.mask, item.seq, mask_seq=item.seq))
                 results.clear()
                 self._note_end(source)
@@ -358,21 +363,36 @@ class LiveDriver:
             self._intake(min(remaining, 0.05))
 
     def _show_resolved(self, results, previous, carrier, cuts) -> Segmented | None:
-        """Compose the pending frames whose masks are known, in order; newer frames win when late."""
+        """Compose the pending frames, in order, each when its mask is known or its time has come.
+
+        A frame is due `lag` after its capture (lag: how long a frame's own mask takes). By then it
+        has its own mask, or the segmenter passed it by (a later mask exists), or it is still being
+        segmented or never will be: then the nearest mask there is gets carried to it, so the display
+        keeps the camera's rate and a steady lag. Newer frames win when the render thread is late.
+        """
         pending = self._pending
+        # masks for frames already shown (carried, their own mask came late): the nearest for what follows
+        for key in [k for k in results if k <= self._shown_seq]:
+            if previous is None or key > previous.seq:
+                previous = results[key]
+            del results[key]
         now = time.monotonic()
         while pending and now - pending[0][1].t > self.max_pending_s:  # the segmenter stalled
             pending.popleft()
             self.skipped += 1
+        lag = self.lag_s
         newest = max(results) if results else 0
         ready = []
-        while pending and pending[0][0] <= newest:
+        while pending:
+            seq, frame = pending[0]
+            due = now >= frame.t + lag and (previous is not None or bool(results))
+            if seq > newest and not due:
+                break
             ready.append(pending.popleft())
+            self._shown_seq = seq
         for i, (seq, frame) in enumerate(ready):
             own = results.get(seq)
-            if own is not None:
-                self._lag_s.add(time.monotonic() - frame.t)
-            if i + 1 < len(ready) and time.monotonic() > ready[i + 1][1].t + self._lag_s.value:
+            if i + 1 < len(ready) and time.monotonic() > ready[i + 1][1].t + lag:
                 self.skipped += 1  # late: the next one is due already (newest frame wins)
                 previous = own or previous
                 continue
@@ -384,23 +404,31 @@ class LiveDriver:
                 if output is None:
                     self.skipped += 1
                     continue
-            self._wait_until(frame.t + self._lag_s.value)  # paced: as evenly as captured, `lag` behind
+            self._wait_until(frame.t + lag)  # paced: as evenly as captured, `lag` behind
             self._present(output)
-        if ready:
-            for key in [k for k in results if k <= ready[-1][0]]:
-                del results[key]
+        for key in [k for k in results if k <= self._shown_seq]:
+            del results[key]
         return previous
+
+    @property
+    def lag_s(self) -> float:
+        """How far behind the camera frames are shown in carry mode: a frame's own mask is usually
+        ready by then (the usual delay plus twice its usual variation, as TCP times its retries)."""
+        return self._mask_delay.value + 2 * self._mask_jitter.value
 
     def _carry_to(self, frame: Frame, seq: int, previous: Segmented | None, results: dict[int, Segmented],
                   carrier: MaskCarrier, cuts: CutDetector) -> Output | None:
         """The frame with the nearest mask carried to it (never across a cut); None: no mask can be."""
         start = time.perf_counter()
-        after = results[min(k for k in results if k > seq)]
+        later = [k for k in results if k > seq]
+        after = results[min(later)] if later else None
+        if previous is None and after is None:
+            return None
         thumb = thumbnail(frame.image)
-        # the worker saw no cut between the two masks around this frame: either side is safe
-        same_scene = previous is not None and previous.scene == after.scene
+        # the worker saw no cut between the masks on either side of this frame: either one is safe
+        safe = previous is not None and after is not None and previous.scene == after.scene
         for choice in sorted([c for c in (previous, after) if c is not None], key=lambda c: abs(c.seq - seq)):
-            if not same_scene and cuts.between(choice.thumb, thumb):
+            if not safe and cuts.between(choice.thumb, thumb):
                 continue  # a cut lies between this frame and that mask
             mask = carrier(choice.mask, choice.thumb, thumb)
             self._carry_ms.add((time.perf_counter() - start) * 1000)
