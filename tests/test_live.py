@@ -213,3 +213,17 @@ def test_compose_mirror_debug_and_a_failing_effect():
 
     failed = compose(frame, mask, 0.0, as_effect(broken)[0], name="broken")
     assert np.array_equal(failed.image, frame) and "boom" in failed.error and "broken" in failed.error
+
+
+def test_a_failing_segmenter_does_not_stop_the_picture(capsys):
+    from fastvit_fx.live import ModelState
+
+    def broken(frame):
+        raise RuntimeError("network exploded")
+
+    frames, truths = walking(8)
+    driver = LiveDriver(ArraySource(frames, fps=60, truths=truths), broken, None)
+    with driver:
+        assert driver.wait_frames(20)
+        assert driver.model_state is ModelState.FAILED and "network exploded" in driver.model_message
+    assert driver.last_output.mask is None and driver.masks_made == 0

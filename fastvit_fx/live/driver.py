@@ -295,7 +295,8 @@ class LiveDriver:
 
     # -- the render thread ----------------------------------------------------------------------
     def _masks_coming(self) -> bool:
-        return self.model_state in (ModelState.READY, ModelState.FAILED) and self.segmenter is not None
+        """While the segmenter is loading, missing or failing, frames are shown as they come."""
+        return self.model_state is ModelState.READY and self.segmenter is not None
 
     def _render_loop(self) -> None:
         carrier, cuts = MaskCarrier(), CutDetector()
