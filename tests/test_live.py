@@ -227,3 +227,13 @@ def test_a_failing_segmenter_does_not_stop_the_picture(capsys):
         assert driver.wait_frames(20)
         assert driver.model_state is ModelState.FAILED and "network exploded" in driver.model_message
     assert driver.last_output.mask is None and driver.masks_made == 0
+
+
+def test_the_live_room_imports_neither_qt_nor_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys, fastvit_fx.live, fastvit_fx.live.session, fastvit_fx.live.offline, fastvit_fx.live.sinks; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'timm', 'PyQt6')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
