@@ -169,7 +169,6 @@ def format_live(report: dict) -> str:
 
 
 if __name__ == "__main__":
-    import json
     import sys
 
     print(format_live(bench_live(seconds=float(sys.argv[1]) if len(sys.argv) > 1 else 8.0)))

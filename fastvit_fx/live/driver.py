@@ -103,7 +103,7 @@ class LiveDriver:
         self._seq = 0  # the newest source frame the render thread took
         self._shown_seq = 0  # the newest frame the render thread composed or dropped
         self._intake_source: FrameSource | None = None
-        self._pending: collections.deque[tuple[int, Frame]] = collections.deque()
+        self._pending: collections.deque[tuple[int, Frame]] = collections.deque()  # captured, awaiting a mask
         self.last_output: Output | None = None
         self.ended = threading.Event()  # the source ran out (a file that doesn't loop)
         self._delivered = threading.Condition()
@@ -300,7 +300,7 @@ class LiveDriver:
 
     def _render_loop(self) -> None:
         carrier, cuts = MaskCarrier(), CutDetector()
-        self._pending: collections.deque[tuple[int, Frame]] = collections.deque()  # captured, awaiting a mask
+        self._pending.clear()
         results: dict[int, Segmented] = {}
         previous: Segmented | None = None  # the last frame shown with its own mask
         source, generation = None, -1
