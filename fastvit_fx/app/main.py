@@ -57,6 +57,17 @@ def build_window(source, presets: list | None, settings, *, segmenter=None, segm
     return MainWindow(session, settings, notices=notices)
 
 
+def live_segmenter_factory(weights=None, backend: str = "auto", size: int | None = None, device: str | None = None,
+                           zoom: bool = True):
+    """The app's one way to build its segmenter: a factory the live driver calls on its segmenter thread
+    (so a slow model load never holds up the window, and torch's threads are capped where it runs)."""
+    def build():
+        from ..segment import Segmenter
+
+        return Segmenter(weights=weights, backend=backend, size=size, device=device, smooth=True, zoom=zoom)
+    return build
+
+
 def _effect_renderer(preset):
     from .window import PlainPreset
 
@@ -103,12 +114,8 @@ def run_app(options) -> int:
     if getattr(options, "mask_mode", None):
         settings.mask_mode = options.mask_mode
 
-    def segmenter_factory():  # runs on the live driver's segmenter thread (which caps torch's threads)
-        from ..segment import Segmenter
-
-        return Segmenter(weights=options.weights, backend=backend, size=options.size, device=options.device,
-                         smooth=True, zoom=getattr(options, "zoom", True))
-
+    segmenter_factory = live_segmenter_factory(weights=options.weights, backend=backend, size=options.size,
+                                               device=options.device, zoom=getattr(options, "zoom", True))
     make_effect = (lambda p: renderer_cls(p)) if renderer_cls is not None else (lambda p: None)
     window = build_window(source, presets or None, settings, segmenter_factory=segmenter_factory,
                           make_effect=make_effect, effect=effect, record_dir=record_dir, notices=problems)

@@ -32,8 +32,7 @@ def take(out_dir: str | Path, effects: list[str], settle: float = 4.0, size=(128
 
     from ..capture import DemoSource
     from ..fx import EffectRenderer, load_presets
-    from ..segment import Segmenter
-    from .main import build_window
+    from .main import build_window, live_segmenter_factory
     from .settings import AppSettings
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -42,13 +41,10 @@ def take(out_dir: str | Path, effects: list[str], settle: float = 4.0, size=(128
     presets = load_presets().presets
     tmp = tempfile.mkdtemp(prefix="fastvit-fx-shots-")
 
-    def factory():
-        return Segmenter(smooth=True)
-
     settings = AppSettings(Path(tmp) / "s.ini")
     settings.mirror = False
     window = build_window(DemoSource(*size, with_truth=truth), presets, settings,
-                          segmenter_factory=None if truth else factory, make_effect=EffectRenderer,
+                          segmenter_factory=None if truth else live_segmenter_factory(), make_effect=EffectRenderer,
                           record_dir=tmp, truth_masks=truth)
     session = window.session
     window.resize(*window_size)  # the camera-sized frames, shown scaled in a window of this size
