@@ -150,13 +150,18 @@ def bench_live(seconds: float = 8.0, size: tuple[int, int] = (1280, 720), fps: f
     return report
 
 
+def _three_places(row: dict) -> dict:
+    """IoUs differ in the third place; the shared table printer shows two."""
+    return {k: f"{v:.3f}" if k.startswith("iou") and isinstance(v, float) else v for k, v in row.items()}
+
+
 def format_live(report: dict) -> str:
     """The live section as tables (what `fastvit-fx bench --sections live` prints without --json)."""
     from .timing import format_table
 
     lines = [f"Live, fast demo {report['size']} at {report['source_fps']:g} fps, effect {report['effect']}, "
              f"{report['backend']} ({report['model']}); default mask mode: {report['mask_mode']}",
-             format_table(report["modes"], [("mode", "mask mode"), ("segmenter", "segmenter"), ("iou", "iou"),
+             format_table([_three_places(r) for r in report["modes"]], [("mode", "mask mode"), ("segmenter", "segmenter"), ("iou", "iou"),
                                             ("iou_newest_mask", "iou newest mask"), ("iou_p10", "iou p10"),
                                             ("fps", "fps"), ("latency_ms", "latency ms"),
                                             ("seg_per_s", "masks/s"), ("seg_ms", "seg ms"),
