@@ -25,15 +25,14 @@ import enum
 import threading
 import time
 import traceback
-from dataclasses import dataclass
 from typing import Callable
 
-import numpy as np
 
-from ..capture import Frame, FrameSource
-from .carry import MaskCarrier, thumbnail
+from ..capture import FrameSource
+from .carry import thumbnail
 from .compose import View
 from .cuts import CutDetector
+from .pairing import CarryPairing, Segmented
 from .stats import LiveStats, RateMeter, Smoothed
 from .step import FrameStep, Output
 from .threads import limit_torch_threads, restore_torch_threads
@@ -55,18 +54,6 @@ class ModelState(enum.Enum):
     NONE = "none"  # no segmenter wanted (effects run mask-less, or on a source's exact masks)
 
 
-@dataclass
-class Segmented:
-    """A mask and the frame it was computed on."""
-
-    seq: int
-    frame: Frame
-    mask: np.ndarray
-    thumb: np.ndarray  # for carrying the mask to neighbouring frames
-    scene: int  # counts the cuts before this frame
-    ready_at: float  # time.monotonic() when the mask was ready
-
-
 class LiveDriver:
     """segmenter: anything callable frame_bgr -> float32 mask (optionally with reset(), last_ms), or None.
     segmenter_factory: builds one on the worker thread (a slow load never holds up the picture),
@@ -84,7 +71,6 @@ class LiveDriver:
         self.mask_mode = MaskMode(mask_mode)
         self.truth_masks = truth_masks
         self.limit_threads = limit_threads
-        self.max_pending_s = max_pending_s  # frames waiting longer for a mask are dropped (skipped)
         self.step = FrameStep(effect, view)
         if segmenter is not None:
             self.model_state, self.model_message = ModelState.READY, None
@@ -101,9 +87,8 @@ class LiveDriver:
         self._generation = 0  # bumped when the source is swapped: both threads start over
         self._load_failures = 0
         self._seq = 0  # the newest source frame the render thread took
-        self._shown_seq = 0  # the newest frame the render thread composed or dropped
         self._intake_source: FrameSource | None = None
-        self._pending: collections.deque[tuple[int, Frame]] = collections.deque()  # captured, awaiting a mask
+        self._pairing = CarryPairing(max_pending_s)  # carry mode: frames waiting for masks
         self.last_output: Output | None = None
         self.ended = threading.Event()  # the source ran out (a file that doesn't loop)
         self._delivered = threading.Condition()
@@ -111,14 +96,10 @@ class LiveDriver:
         self._fps = RateMeter(1.0)
         self._seg_rate = RateMeter(2.0)
         self._seg_call_ms = Smoothed()
-        self._carry_ms = Smoothed()
         self._latency_ms = Smoothed()
-        self._mask_delay = Smoothed(0.1)  # capture -> mask ready
-        self._mask_jitter = Smoothed(0.1)  # ... and how much that varies
         self.frames_out = 0
         self.skipped = 0
         self.masks_made = 0
-        self.carried = 0
         self.cuts = 0
 
     # -- configuration (any thread) -------------------------------------------------------------
@@ -299,21 +280,17 @@ class LiveDriver:
         return self.model_state is ModelState.READY and self.segmenter is not None
 
     def _render_loop(self) -> None:
-        carrier, cuts = MaskCarrier(), CutDetector()
-        self._pending.clear()
-        results: dict[int, Segmented] = {}
-        previous: Segmented | None = None  # the last frame shown with its own mask
+        pairing = self._pairing
+        pairing.clear()
         source, generation = None, -1
         while not self._stop.is_set():
             with self._lock:
                 if self._generation != generation:  # a new source: start over
-                    generation, source, self._seq, self._shown_seq = self._generation, self._source, 0, 0
-                    self._pending.clear()
-                    results.clear()
-                    previous = None
+                    generation, source, self._seq = self._generation, self._source, 0
+                    pairing.clear()
             self._intake_source = source
             if not self._masks_coming():  # no segmenter (yet): frames as they come
-                self._pending.clear()
+                pairing.clear()
                 seq_new, frame = source.read(after=self._seq, timeout=0.1)
                 if frame is None:
                     self._note_end(source)
@@ -329,21 +306,17 @@ class LiveDriver:
             with self._results:
                 if not self._inbox and self.mask_mode is MaskMode.OWN:
                     self._results.wait(0.1)
-                while self._inbox:
-                    item = self._inbox.popleft()
-                    results[item.seq] = item
-                    delay = item.ready_at - item.frame.t
-                    self._mask_jitter.add(abs(delay - self._mask_delay.value))
-                    self._mask_delay.add(delay)
-            if self.mask_mode is MaskMode.OWN:
-                for item in sorted(results.values(), key=lambda r: r.seq):
+                arrived, self._inbox = list(self._inbox), collections.deque()
+            if self.mask_mode is MaskMode.OWN:  # each mask shown on its own frame, as it comes
+                for item in arrived:
                     self._count_skipped(self._seq, item.seq)
                     self._seq = item.seq
                     self._present(self.step(item.frame, item.mask, item.seq, mask_seq=item.seq))
-                results.clear()
                 self._note_end(source)
                 continue
-            previous = self._show_resolved(results, previous, carrier, cuts)
+            for item in arrived:
+                pairing.add_mask(item)
+            self._show_due(pairing)
 
     def _intake(self, timeout: float) -> None:
         """Keep every new source frame (carry mode); also called while waiting to show a frame."""
@@ -354,7 +327,7 @@ class LiveDriver:
             return
         self._count_skipped(self._seq, seq_new)
         self._seq = seq_new
-        self._pending.append((seq_new, frame))
+        self._pairing.add_frame(seq_new, frame)
 
     def _wait_until(self, when: float) -> None:
         while not self._stop.is_set():
@@ -363,79 +336,22 @@ class LiveDriver:
                 return
             self._intake(min(remaining, 0.05))
 
-    def _show_resolved(self, results, previous, carrier, cuts) -> Segmented | None:
-        """Compose the pending frames, in order, each when its mask is known or its time has come.
-
-        A frame is due `lag` after its capture (lag: how long a frame's own mask takes). By then it
-        has its own mask, or the segmenter passed it by (a later mask exists), or it is still being
-        segmented or never will be: then the nearest mask there is gets carried to it, so the display
-        keeps the camera's rate and a steady lag. Newer frames win when the render thread is late.
-        """
-        pending = self._pending
-        # masks for frames already shown (carried, their own mask came late): the nearest for what follows
-        for key in [k for k in results if k <= self._shown_seq]:
-            if previous is None or key > previous.seq:
-                previous = results[key]
-            del results[key]
-        now = time.monotonic()
-        while pending and now - pending[0][1].t > self.max_pending_s:  # the segmenter stalled
-            pending.popleft()
-            self.skipped += 1
-        lag = self.lag_s
-        newest = max(results) if results else 0
-        ready = []
-        while pending:
-            seq, frame = pending[0]
-            due = now >= frame.t + lag and (previous is not None or bool(results))
-            if seq > newest and not due:
-                break
-            ready.append(pending.popleft())
-            self._shown_seq = seq
+    def _show_due(self, pairing: CarryPairing) -> None:
+        """Compose the frames whose time has come, paced as evenly as they were captured, `lag`
+        behind the camera; when the render thread is late, newer frames win."""
+        lag = pairing.lag_s
+        ready = pairing.due(time.monotonic())
         for i, (seq, frame) in enumerate(ready):
-            own = results.get(seq)
             if i + 1 < len(ready) and time.monotonic() > ready[i + 1][1].t + lag:
-                self.skipped += 1  # late: the next one is due already (newest frame wins)
-                previous = own or previous
+                pairing.skip(seq)
+                self.skipped += 1
                 continue
-            if own is not None:
-                output = self.step(frame, own.mask, seq, mask_seq=seq)
-                previous = own
-            else:
-                output = self._carry_to(frame, seq, previous, results, carrier, cuts)
-                if output is None:
-                    self.skipped += 1
-                    continue
-            self._wait_until(frame.t + lag)  # paced: as evenly as captured, `lag` behind
+            paired = pairing.pair(seq, frame)
+            if paired is None:
+                continue
+            output = self.step(frame, paired.mask, seq, mask_seq=paired.mask_seq, carried=paired.carried)
+            self._wait_until(frame.t + lag)
             self._present(output)
-        for key in [k for k in results if k <= self._shown_seq]:
-            del results[key]
-        return previous
-
-    @property
-    def lag_s(self) -> float:
-        """How far behind the camera frames are shown in carry mode: a frame's own mask is usually
-        ready by then (the usual delay plus twice its usual variation, as TCP times its retries)."""
-        return self._mask_delay.value + 2 * self._mask_jitter.value
-
-    def _carry_to(self, frame: Frame, seq: int, previous: Segmented | None, results: dict[int, Segmented],
-                  carrier: MaskCarrier, cuts: CutDetector) -> Output | None:
-        """The frame with the nearest mask carried to it (never across a cut); None: no mask can be."""
-        start = time.perf_counter()
-        later = [k for k in results if k > seq]
-        after = results[min(later)] if later else None
-        if previous is None and after is None:
-            return None
-        thumb = thumbnail(frame.image)
-        # the worker saw no cut between the masks on either side of this frame: either one is safe
-        safe = previous is not None and after is not None and previous.scene == after.scene
-        for choice in sorted([c for c in (previous, after) if c is not None], key=lambda c: abs(c.seq - seq)):
-            if not safe and cuts.between(choice.thumb, thumb):
-                continue  # a cut lies between this frame and that mask
-            mask = carrier(choice.mask, choice.thumb, thumb)
-            self._carry_ms.add((time.perf_counter() - start) * 1000)
-            self.carried += 1
-            return self.step(frame, mask, seq, mask_seq=choice.seq, carried=True)
-        return None
 
     # -- helpers --------------------------------------------------------------------------------
     def _count_skipped(self, seq: int, seq_new: int) -> None:
@@ -471,12 +387,12 @@ class LiveDriver:
             seg_ms=float(getattr(seg, "last_ms", 0.0) or 0.0),
             seg_call_ms=self._seg_call_ms.value,
             render_ms=self.step.compose_ms.value,
-            carry_ms=self._carry_ms.value,
+            carry_ms=self._pairing.carry_ms.value,
             latency_ms=self._latency_ms.value,
             frames=self.frames_out,
-            skipped=self.skipped,
+            skipped=self.skipped + self._pairing.dropped,
             masks=self.masks_made,
-            carried=self.carried,
+            carried=self._pairing.carried,
             cuts=self.cuts,
             backend=getattr(seg, "backend_name", None),
             zoomed=getattr(seg, "last_region", None) is not None,
