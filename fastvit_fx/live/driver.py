@@ -12,7 +12,7 @@ pairs frames with masks and composes them in capture order:
 - `MaskMode.OWN`: only the frames the segmenter looked at are shown, each with its own mask; when the
   segmenter is slower than the camera, fewer frames are shown.
 - `MaskMode.CARRY`: every frame is shown; one the segmenter skipped gets the mask of the nearest frame
-  it did look at, carried along the optical flow between the two (`carry.py`).
+  it did look at, carried along the optical flow between the two (`pairing.py`, `carry.py`).
 
 Either way the display lags the camera by about the segmentation time (`stats().latency_ms`), and a
 cut in the source (`cuts.py`) resets the segmenter's tracker and smoother before the next mask, and
