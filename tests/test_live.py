@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from fastvit_fx.capture import ArraySource, FrameSource
+from fastvit_fx.capture import ArraySource, Frame, FrameSource
 from fastvit_fx.live import LiveDriver, MaskMode, View, as_effect, compose
 from fastvit_fx.live.carry import MaskCarrier, thumbnail
 from fastvit_fx.live.cuts import CutDetector
@@ -237,3 +237,31 @@ def test_the_live_room_imports_neither_qt_nor_torch():
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'timm', 'PyQt6')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_pairing_waits_for_own_masks_and_carries_when_due():
+    from fastvit_fx.live.pairing import CarryPairing, Segmented
+
+    pairing = CarryPairing()
+    scenes = [scene(20 + 2 * i) for i in range(4)]
+    frames = [Frame(image, 100.0 + i / 30, i + 1, truth) for i, (image, truth) in enumerate(scenes)]
+
+    def segmented(i, ready_at):
+        frame = frames[i]
+        return Segmented(i + 1, frame, frame.truth, thumbnail(frame.image), 0, ready_at)
+
+    for i, frame in enumerate(frames):
+        pairing.add_frame(i + 1, frame)
+    assert pairing.due(100.0) == []  # no mask yet: nothing to show, nothing to carry
+    pairing.add_mask(segmented(0, ready_at=100.05))  # frame 1's own mask, 50 ms after its capture
+    due = pairing.due(100.06)
+    assert [seq for seq, _ in due] == [1]  # frame 2 is not due yet (its own mask may still come)
+    first = pairing.pair(*due[0])
+    assert not first.carried and first.mask_seq == 1 and np.array_equal(first.mask, frames[0].truth)
+    due = pairing.due(100.2)  # long past frames 2-4's time: shown with frame 1's mask carried to them
+    assert [seq for seq, _ in due] == [2, 3, 4]
+    carried = [pairing.pair(seq, frame) for seq, frame in due]
+    assert all(p.carried and p.mask_seq == 1 for p in carried)
+    assert all(iou(p.mask, p.frame.truth) > 0.9 for p in carried)
+    pairing.add_mask(segmented(2, ready_at=100.21))  # frame 3's own mask, late: the nearest from now on
+    assert pairing.previous.seq == 3 and not pairing.masks

@@ -78,7 +78,8 @@ class CarryPairing:
 
     def add_mask(self, item: Segmented) -> None:
         delay = item.ready_at - item.frame.t
-        self._jitter.add(abs(delay - self._delay.value))
+        if self._delay.seen:  # the first delay has nothing to vary from
+            self._jitter.add(abs(delay - self._delay.value))
         self._delay.add(delay)
         if item.seq <= self.shown_seq:  # its frame went already (carried): the nearest mask for what follows
             if self.previous is None or item.seq > self.previous.seq:

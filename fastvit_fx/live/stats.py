@@ -43,6 +43,10 @@ class Smoothed:
         self.value = 0.0
         self._seen = False
 
+    @property
+    def seen(self) -> bool:
+        return self._seen
+
     def add(self, sample: float) -> float:
         if not self._seen:
             self.value, self._seen = float(sample), True
