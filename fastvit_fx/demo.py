@@ -3,6 +3,8 @@
 No camera needed, so a new user sees the effects (and the real segmenter at work) in seconds.
 `DemoScene(1280, 720).frame(t)` is a pure function of time: the same t always gives the same frame,
 and `mask(t)` gives the exact person mask the frame was composed with (for tests and benchmarks).
+`DemoScene(motion="fast")` walks about five times faster with the arms swinging wide: the hard case
+for a live mask (how far the person gets while a frame is being segmented).
 
 The pictures live in fastvit_fx/demo_assets/ (sources and licences in its README.md). If they are
 missing (a trimmed install) the scene falls back to a drawn figure, so `--source demo` always works.
@@ -10,6 +12,7 @@ missing (a trimmed install) the scene falls back to a drawn figure, so `--source
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -59,13 +62,35 @@ def _drawn_room() -> np.ndarray:
     return room.astype(np.uint8)
 
 
+@dataclass(frozen=True)
+class Motion:
+    """How the demo person moves."""
+
+    walk_period: float  # seconds for one walk left-right-left
+    reach: float  # how far either side of the centre, as a fraction of the frame width
+    steps_per_s: float  # bob and arm swing with each step
+    arm_swing: float  # how wide the hands swing (1: a gentle walk)
+    depth_period: float = 19.0  # seconds to come closer and go back
+
+
+MOTIONS = {
+    # slow enough (about 90 px/s at 1280 wide) that a mask a few frames old still fits on a slow machine
+    "calm": Motion(walk_period=16.0, reach=0.18, steps_per_s=1.6, arm_swing=1.0),
+    # about 480 px/s at 1280 wide (16 px a frame at 30 fps), arms swinging wide
+    "fast": Motion(walk_period=5.0, reach=0.30, steps_per_s=2.4, arm_swing=2.6, depth_period=7.0),
+}
+
+
 class DemoScene:
     """Composes frame(t): the room, a soft shadow, and the person animated by simple warps."""
 
-    def __init__(self, width: int = 1280, height: int = 720) -> None:
+    def __init__(self, width: int = 1280, height: int = 720, motion: str = "calm") -> None:
         if width < 32 or height < 32:
             raise ValueError(f"demo frames must be at least 32x32, got {width}x{height}")
+        if motion not in MOTIONS:
+            raise ValueError(f"demo motion {motion!r}: choose one of {', '.join(MOTIONS)}")
         self.width, self.height = int(width), int(height)
+        self.motion = MOTIONS[motion]
         person, alpha, room, self.from_files = load_assets()
         alpha = cv2.GaussianBlur(alpha, (0, 0), 0.8)  # a hand-drawn mask's hard edge looks like a sticker
         # the room, filling the frame (cropped to its aspect), a little soft like a real lens's background
@@ -117,19 +142,18 @@ class DemoScene:
     # -- animation -------------------------------------------------------------------------------
     def pose(self, t: float) -> dict[str, float]:
         """Where the person is at time t: centre x, feet y, scale, lean (degrees), arm swing."""
-        w, h = self.width, self.height
-        # slow enough (about 90 px/s at 1280 wide) that a mask a few frames old still fits on a slow machine
-        walk_period, depth_period, reach = 16.0, 19.0, 0.18 * w
+        w, h, motion = self.width, self.height, self.motion
+        walk_period, depth_period, reach = motion.walk_period, motion.depth_period, motion.reach * w
         x = w / 2 + reach * math.sin(2 * math.pi * t / walk_period)
         top_speed = reach * 2 * math.pi / walk_period
         speed = top_speed * math.cos(2 * math.pi * t / walk_period)  # px/s
         moving = min(abs(speed) / top_speed, 1.0)
-        steps = 1.6 * t * 2 * math.pi  # 1.6 steps a second
+        steps = motion.steps_per_s * t * 2 * math.pi
         depth = 0.5 + 0.5 * math.sin(2 * math.pi * t / depth_period)
         scale = self._base_scale * (0.88 + 0.24 * depth) * (1 + 0.008 * math.sin(2 * math.pi * t / 4.0))
         feet_y = h * (0.90 + 0.07 * depth) - 9 * moving * abs(math.sin(steps))
         lean = 2.2 * math.sin(2 * math.pi * t / 3.7) + 2.5 * speed / top_speed
-        arms = (0.35 + 0.65 * moving) * math.sin(steps) + 0.25 * math.sin(2 * math.pi * t / 2.3)
+        arms = motion.arm_swing * ((0.35 + 0.65 * moving) * math.sin(steps) + 0.25 * math.sin(2 * math.pi * t / 2.3))
         return {"x": x, "feet_y": feet_y, "scale": scale, "lean": lean, "arms": arms}
 
     def _warped_person(self, arms: float) -> tuple[np.ndarray, np.ndarray]:

@@ -16,7 +16,8 @@ from PyQt6.QtTest import QTest  # noqa: E402
 from PyQt6.QtWidgets import QApplication  # noqa: E402
 
 from fastvit_fx.app.settings import AppSettings  # noqa: E402
-from fastvit_fx.app.window import MainWindow, PlainPreset  # noqa: E402
+from fastvit_fx.app.main import build_window  # noqa: E402
+from fastvit_fx.app.window import PlainPreset  # noqa: E402
 from fastvit_fx.capture import CameraSource, DemoSource  # noqa: E402
 from fastvit_fx.model import WeightsError  # noqa: E402
 
@@ -61,7 +62,7 @@ def make_window(tmp_path, source=None, **kw):
     kw.setdefault("segmenter", EllipseSegmenter())
     kw.setdefault("record_dir", tmp_path / "clips")
     settings = kw.pop("settings", None) or AppSettings(tmp_path / "settings.ini")
-    window = MainWindow(source or demo(), kw.pop("presets"), settings, demo_factory=demo, **kw)
+    window = build_window(source or demo(), kw.pop("presets"), settings, demo_factory=demo, **kw)
     window.resize(640, 360)
     window.show()
     window.start()
@@ -103,11 +104,11 @@ def test_every_hotkey_does_what_the_help_says(qapp, tmp_path):
     help_rows = dict(window.view.hud.help_rows)
 
     # Left / Right: previous / next effect
-    start = window.effect_index
+    start = window.session.effect_index
     _key(window, K.Key_Right)
-    assert window.effect_index == (start + 1) % len(window.presets)
+    assert window.session.effect_index == (start + 1) % len(window.session.presets)
     _key(window, K.Key_Left)
-    assert window.effect_index == start
+    assert window.session.effect_index == start
     checked.add("Left / Right")
 
     # 1 - 9 (and the presets' own keys): each effect's key selects it; the help lists it
@@ -116,32 +117,32 @@ def test_every_hotkey_does_what_the_help_says(qapp, tmp_path):
     for binding in effect_keys:
         _key(window, binding.keys[0])
         name = binding.description.split(": ", 1)[1]
-        assert window.effect.name == name == window.pipeline.effect_name
+        assert window.effect.name == name == window.session.driver.effect_name
         assert (binding.label, name) in [(k, n) for k, n, _ in window.view.hud.effect_rows]
     checked.add("1 - 9")
 
     # R / Space: start / stop recording
     _key(window, K.Key_R)
-    assert window.recorder is not None and window.recorder.active
-    assert pump(qapp, lambda: window.recorder.frames >= 5)
+    assert window.session.recording is not None and window.session.recording.active
+    assert pump(qapp, lambda: window.session.recording.recorder.frames >= 5)
     _key(window, K.Key_Space)
-    assert window.recorder is None and window.last_clip.frames >= 5 and window.last_clip.path.exists()
+    assert window.session.recording is None and window.session.last_clip.frames >= 5 and window.session.last_clip.path.exists()
     _key(window, K.Key_Space)
-    assert window.recorder is not None and window.recorder.active
+    assert window.session.recording is not None and window.session.recording.active
     _key(window, K.Key_R)
-    assert window.recorder is None
+    assert window.session.recording is None
     checked.add("R / Space")
 
     # S: snapshot
     _key(window, K.Key_S)
-    assert window.last_snapshot is not None and window.last_snapshot.suffix == ".png"
-    assert window.last_snapshot.exists()
+    assert window.session.last_snapshot is not None and window.session.last_snapshot.suffix == ".png"
+    assert window.session.last_snapshot.exists()
     checked.add("S")
 
     # M: mirror
-    before = window.pipeline.mirror
+    before = window.session.mirror
     _key(window, K.Key_M)
-    assert window.pipeline.mirror != before and window.settings.mirror == window.pipeline.mirror
+    assert window.session.mirror != before and window.settings.mirror == window.session.mirror
     checked.add("M")
 
     # F: fullscreen
@@ -153,9 +154,9 @@ def test_every_hotkey_does_what_the_help_says(qapp, tmp_path):
 
     # D: mask debug view
     _key(window, K.Key_D)
-    assert window.pipeline.debug and window.view.hud.debug
+    assert window.session.debug and window.view.hud.debug
     _key(window, K.Key_D)
-    assert not window.pipeline.debug
+    assert not window.session.debug
     checked.add("D")
 
     # H: help overlay
@@ -167,7 +168,7 @@ def test_every_hotkey_does_what_the_help_says(qapp, tmp_path):
 
     # Q / Esc: quit
     _key(window, K.Key_Q)
-    assert window.quitting and not window.isVisible() and not window.pipeline.running
+    assert window.quitting and not window.isVisible() and not window.session.running
     other = make_window(tmp_path)
     _key(other, K.Key_Escape)
     assert other.quitting and not other.isVisible()
@@ -178,7 +179,7 @@ def test_every_hotkey_does_what_the_help_says(qapp, tmp_path):
 
 def test_preset_hotkeys_come_from_the_presets(qapp, tmp_path):
     presets = [PlainPreset("plain", None), PlainPreset("b", "7"), PlainPreset("c", None), PlainPreset("d", "x")]
-    window = make_window(tmp_path, presets=presets, renderer_factory=lambda p: None)
+    window = make_window(tmp_path, presets=presets, make_effect=lambda p: None)
     try:
         keys = {b.description.split(": ", 1)[1]: b.label for b in window.bindings if b.group == "effect"}
         assert keys["b"] == "7" and keys["d"] == "X"  # their own
@@ -191,10 +192,11 @@ def test_preset_hotkeys_come_from_the_presets(qapp, tmp_path):
 
 def test_recording_from_the_window_matches_what_was_shown(qapp, tmp_path, window):
     shown = []
-    window.pipeline.add_sink(lambda out: shown.append(out.seq) if window.recorder is not None else None)
-    assert window.start_recording()
-    assert pump(qapp, lambda: window.recorder.frames >= 20)
-    info = window.stop_recording()
+    window.session.add_sink(lambda out: shown.append(out.seq) if window.session.recording is not None else None)
+    assert window.session.start_recording()
+    assert pump(qapp, lambda: window.session.recording.recorder.frames >= 20)
+    info = window.session.stop_recording()
+    window._tick()
     assert info.error is None and info.frames >= 20
     with av.open(str(info.path)) as container:
         stream = container.streams.video[0]
@@ -214,13 +216,13 @@ def test_unwritable_record_folder_shows_a_message_and_the_app_keeps_running(qapp
     try:
         assert pump(qapp, lambda: window.view.frames_shown >= 2)
         QTest.keyClick(window, Qt.Key.Key_R)
-        assert window.recorder is None
+        assert window.session.recording is None
         text = notices(window)
         assert f"cannot record to {blocker / 'clips'}" in text
         window._tick()
         shown = window.view.frames_shown
         assert pump(qapp, lambda: window.view.frames_shown > shown + 3)  # still running
-        assert window.pipeline.running
+        assert window.session.running
     finally:
         window.close()
 
@@ -232,10 +234,10 @@ def test_recording_that_fails_mid_clip_stops_with_a_message(qapp, tmp_path, wind
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(record.ClipWriter, "write", full)
-    assert window.start_recording()
-    assert pump(qapp, lambda: not window.recorder.active, timeout=10)
+    assert window.session.start_recording()
+    assert pump(qapp, lambda: not window.session.recording.active, timeout=10)
     window._tick()
-    assert window.recorder is None and not window.view.hud.recording
+    assert window.session.recording is None and not window.view.hud.recording
     text = notices(window)
     assert f"recording stopped: cannot write to {tmp_path / 'clips'}" in text and "No space left" in text
     shown = window.view.frames_shown
@@ -245,7 +247,7 @@ def test_recording_that_fails_mid_clip_stops_with_a_message(qapp, tmp_path, wind
 def test_missing_camera_falls_back_to_the_demo_with_a_message(qapp, tmp_path):
     window = make_window(tmp_path, source=CameraSource(5, opener=lambda i: None))
     try:
-        assert isinstance(window.pipeline.source, DemoSource)
+        assert isinstance(window.session.source, DemoSource)
         assert "camera 5: not found or busy" in notices(window) and "showing the demo" in notices(window)
         assert pump(qapp, lambda: window.view.frames_shown >= 2)
     finally:
@@ -301,14 +303,14 @@ def test_settings_persist_between_launches(qapp, tmp_path):
     window = make_window(tmp_path, settings=AppSettings(settings_file))
     QTest.keyClick(window, Qt.Key.Key_3)
     chosen = window.effect.name
-    mirror = window.pipeline.mirror
+    mirror = window.session.mirror
     QTest.keyClick(window, Qt.Key.Key_M)
     QTest.keyClick(window, Qt.Key.Key_Q)
     again = AppSettings(settings_file)
     assert again.effect == chosen and again.mirror == (not mirror)
     second = make_window(tmp_path, settings=again)
     try:
-        assert second.effect.name == chosen and second.pipeline.mirror == (not mirror)
+        assert second.effect.name == chosen and second.session.mirror == (not mirror)
     finally:
         second.close()
 
@@ -319,7 +321,7 @@ def test_help_overlay_lists_every_key_and_effect(qapp, window):
     for label in ("Left / Right", "1 - 9", "R / Space", "S", "M", "F", "D", "H", "Q / Esc"):
         assert label in keys
     names = [n for _, n, _ in window.view.hud.effect_rows]
-    assert names == [p.name for p in window.presets]
+    assert names == [p.name for p in window.session.presets]
     image = window.grab().toImage()
     assert not image.isNull()
 

@@ -1,4 +1,4 @@
-"""The headless pipeline: newest-frame-wins segmentation, rendering at the source's rate, sinks, stats,
+"""The headless live driver: newest-frame-wins segmentation, every frame shown (carry mode), sinks, stats,
 mirror and debug view, a model that appears late, failures that don't stop the picture."""
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import pytest
 
 from fastvit_fx.capture import ArraySource, DemoSource
 from fastvit_fx.model import WeightsError
-from fastvit_fx.pipeline import Pipeline, RateMeter, mask_debug_view
+from fastvit_fx.live import LiveDriver as Pipeline
+from fastvit_fx.live import MaskMode, ModelState, RateMeter, View
+from fastvit_fx.live.debug_view import mask_debug_view
 
 
 def wait_until(predicate, timeout=20.0):
@@ -56,13 +58,14 @@ def test_segmenter_takes_the_newest_frame_and_render_keeps_the_source_rate():
     seg = SlowSegmenter(delay=0.05)
     source = ArraySource(gradient_frames(), fps=100)
     outputs = []
-    with Pipeline(source, seg, red_person) as pipeline:
+    with Pipeline(source, seg, red_person, mask_mode=MaskMode.CARRY) as pipeline:
         pipeline.add_sink(outputs.append)
         assert pipeline.wait_frames(60, timeout=30)
         assert pipeline.wait_masks(2)
-    # every source frame the renderer saw was rendered, most of them without a new mask: the slow
-    # segmenter never held up the picture and never worked through a backlog
+    # frames the slow segmenter skipped were shown too, with a mask carried to them: it never held
+    # up the picture and never worked through a backlog
     assert seg.calls < pipeline.frames_out
+    assert any(o.carried for o in outputs) and any(o.mask_seq == o.seq for o in outputs)
     assert pipeline.masks_made == seg.calls or pipeline.masks_made == seg.calls - 1
     with_mask = [o for o in outputs if o.mask is not None]
     assert with_mask, "no frame got a mask"
@@ -77,16 +80,17 @@ def test_stats_report_rates_and_latency():
     with Pipeline(ArraySource(gradient_frames(), fps=60), SlowSegmenter(0.01), red_person) as pipeline:
         assert pipeline.wait_frames(30) and pipeline.wait_masks(5)
         stats = pipeline.stats()
-    assert stats["fps"] > 0 and stats["seg_fps"] > 0
-    assert stats["seg_ms"] == pytest.approx(10.0)
-    assert stats["latency_ms"] >= 0 and stats["render_ms"] >= 0
-    assert stats["frames"] >= 30 and stats["masks"] >= 5 and stats["backend"] == "fake"
-    assert stats["effect"] == "red_person"
+    assert stats.fps > 0 and stats.seg_fps > 0
+    assert stats.seg_ms == pytest.approx(10.0)
+    assert stats.latency_ms >= 10 and stats.render_ms >= 0  # shown after its own mask: at least seg time
+    assert stats.frames >= 30 and stats.masks >= 5 and stats.backend == "fake"
+    assert stats.effect == "red_person"
 
 
 def test_mirror_flips_frame_and_mask_together():
     outputs = []
-    with Pipeline(ArraySource(gradient_frames(), fps=100), SlowSegmenter(0.0), red_person, mirror=True) as p:
+    with Pipeline(ArraySource(gradient_frames(), fps=100), SlowSegmenter(0.0), red_person,
+                  view=View(mirror=True)) as p:
         p.add_sink(outputs.append)
         assert p.wait_masks(3) and p.wait_frames(p.frames_out + 5)
     out = outputs[-1]
@@ -99,12 +103,12 @@ def test_debug_view_and_effect_switch():
     with Pipeline(ArraySource(gradient_frames(), fps=100), SlowSegmenter(0.0), red_person) as p:
         p.add_sink(outputs.append)
         assert p.wait_masks(2)
-        p.debug = True
+        p.set_view(debug=True)
         n = p.frames_out
         assert p.wait_frames(n + 3)
         debug_out = outputs[-1]
         assert not (debug_out.image[:, :10] == (0, 0, 255)).all()
-        p.debug = False
+        p.set_view(debug=False)
         assert p.set_effect(None, name="none") == "none"
         n = p.frames_out
         assert p.wait_frames(n + 3)
@@ -135,12 +139,13 @@ def test_model_missing_then_appearing():
     with Pipeline(ArraySource(gradient_frames(), fps=100), effect=red_person, segmenter_factory=factory,
                   retry_s=0.05) as p:
         p.add_sink(outputs.append)
-        assert wait_until(lambda: p.model_status and "no such file" in p.model_status)
-        assert "fastvit_t8_person.safetensors" in p.model_status
+        assert wait_until(lambda: p.model_message and "no such file" in p.model_message)
+        assert p.model_state is ModelState.UNAVAILABLE
+        assert "fastvit_t8_person.safetensors" in p.model_message
         assert p.wait_frames(10)
         assert all(o.mask is None for o in outputs)
         ready.set()
-        assert wait_until(lambda: p.model_status is None)
+        assert wait_until(lambda: p.model_state is ModelState.READY and p.model_message is None)
         assert p.wait_masks(2)
         n = p.frames_out
         assert p.wait_frames(n + 3)

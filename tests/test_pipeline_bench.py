@@ -33,3 +33,38 @@ def test_bench_render_rows():
     assert len(rows) == 1
     row = rows[0]
     assert row["frames"] == 15 and row["size"] == "96x64" and row["x_realtime"] > 0
+
+
+class DemoTruthSegmenter:
+    """Knows the fast demo's exact mask for each of its frames (by content): a perfect segmenter."""
+
+    backend_name = "fake"
+    last_ms = 1.0
+
+    def __init__(self, seconds, size, fps):
+        from fastvit_fx.demo import DemoScene
+
+        scene = DemoScene(*size, motion="fast")
+        self.truths = {}
+        for i in range(int(round(seconds * fps))):
+            image, truth = scene.render(i / fps, with_mask=True)
+            self.truths[image.tobytes()] = truth
+
+    def __call__(self, frame):
+        return self.truths[frame.tobytes()]
+
+
+def test_bench_live_report():
+    from fastvit_fx.bench.live import bench_live, format_live
+
+    size, fps, loop = (160, 96), 30.0, 1.0
+    report = bench_live(seconds=1.0, size=size, fps=fps, loop_s=loop, warmup=0.2, render=False,
+                        segmenter=DemoTruthSegmenter(loop, size, fps), slowed_ms=40.0)
+    assert {"iou", "iou_newest_mask", "fps", "latency_ms"} <= set(report)
+    assert [(r["mode"], r["segmenter"]) for r in report["modes"]] == [
+        ("own", "as is"), ("carry", "as is"), ("own", "+40 ms"), ("carry", "+40 ms")]
+    own_slowed = report["modes"][2]
+    assert own_slowed["iou"] > 0.99  # every frame shown with its own (here exact) mask
+    assert own_slowed["iou_newest_mask"] < own_slowed["iou"]  # the newest mask is a frame or more old
+    assert report["fps"] > 0 and report["latency_ms"] > 0
+    assert "iou newest mask" in format_live(report)

@@ -9,7 +9,7 @@ import pytest
 
 from fastvit_fx.cli import main
 from fastvit_fx.model import build_model, save_weights
-from fastvit_fx.pipeline import render_video
+from fastvit_fx.live.offline import render_video
 from fastvit_fx.segment import Segmenter
 
 

@@ -1,4 +1,5 @@
-"""`fastvit-fx app`: build the QApplication, choose the source, load the effects, open the window."""
+"""`fastvit-fx app`: the one place that wires the app together - the source, the effects, the segmenter,
+the live session, the settings and the window."""
 from __future__ import annotations
 
 import sys
@@ -38,15 +39,53 @@ def _check_display() -> None:
                         "for a headless run set QT_QPA_PLATFORM=offscreen, or use `fastvit-fx render`")
 
 
+def build_window(source, presets: list | None, settings, *, segmenter=None, segmenter_factory=None,
+                 make_effect=None, effect: str | None = None, record_dir=None, demo_factory=None,
+                 notices: list[str] | None = None, truth_masks: bool = False, mask_mode: str | None = None):
+    """The session over `source` and the window over the session (not started). presets: fx Presets
+    (None: just 'none'); make_effect(preset) builds one's renderer (default: fx.EffectRenderer)."""
+    from ..capture import DemoSource
+    from ..live.session import LiveSession
+    from .window import MainWindow, PlainPreset
+
+    presets = list(presets or [PlainPreset("none", None, "the camera as it is")])
+    session = LiveSession(source, presets, make_effect=make_effect or _effect_renderer,
+                          segmenter=segmenter, segmenter_factory=segmenter_factory,
+                          record_dir=record_dir or settings.record_dir, effect=effect or settings.effect,
+                          mirror=settings.mirror, mask_mode=mask_mode or settings.mask_mode,
+                          truth_masks=truth_masks, demo_factory=demo_factory or DemoSource)
+    return MainWindow(session, settings, notices=notices)
+
+
+def live_segmenter_factory(weights=None, backend: str = "auto", size: int | None = None, device: str | None = None,
+                           zoom: bool = True):
+    """The app's one way to build its segmenter: a factory the live driver calls on its segmenter thread
+    (so a slow model load never holds up the window, and torch's threads are capped where it runs)."""
+    def build():
+        from ..segment import open_segmenter
+
+        return open_segmenter(weights, backend=backend, size=size, device=device, smooth=True, zoom=zoom)
+    return build
+
+
+def _effect_renderer(preset):
+    from .window import PlainPreset
+
+    if isinstance(preset, PlainPreset):
+        return None
+    from ..fx import EffectRenderer
+
+    return EffectRenderer(preset)
+
+
 def run_app(options) -> int:
     """options: argparse namespace from commands/app.py (camera, source, effect, backend, record_dir,
-    weights, size, device, settings)."""
+    weights, size, device, mask_mode, settings)."""
     from PyQt6.QtWidgets import QApplication
 
     from ..capture import VideoFileSource, VideoReader, open_source
     from ..resources import default_weights
     from .settings import APPLICATION, ORGANIZATION, AppSettings
-    from .window import MainWindow
 
     _check_display()
     if options.weights is not None and not Path(options.weights).expanduser().exists():
@@ -72,22 +111,20 @@ def run_app(options) -> int:
     record_dir = Path(options.record_dir).expanduser() if options.record_dir else settings.record_dir
     if options.record_dir:
         settings.record_dir = record_dir
+    if getattr(options, "mask_mode", None):
+        settings.mask_mode = options.mask_mode
 
-    def segmenter_factory():  # runs on the pipeline's segmenter thread (which then caps torch's threads)
-        from ..segment import open_segmenter
-
-        return open_segmenter(options.weights, backend=backend, size=options.size, device=options.device,
-                              smooth=True, zoom=getattr(options, "zoom", True))
-
-    factory = (lambda p: renderer_cls(p)) if renderer_cls is not None else None
-    window = MainWindow(source, presets or None, settings, segmenter_factory=segmenter_factory,
-                        renderer_factory=factory, effect=effect, record_dir=record_dir, notices=problems)
+    segmenter_factory = live_segmenter_factory(weights=options.weights, backend=backend, size=options.size,
+                                               device=options.device, zoom=getattr(options, "zoom", True))
+    make_effect = (lambda p: renderer_cls(p)) if renderer_cls is not None else (lambda p: None)
+    window = build_window(source, presets or None, settings, segmenter_factory=segmenter_factory,
+                          make_effect=make_effect, effect=effect, record_dir=record_dir, notices=problems)
     if options.weights is None and not default_weights().exists():
         print(f"fastvit-fx: no trained weights yet ({default_weights()}): the app runs, effects start "
               "as soon as that file exists", file=sys.stderr)
     window.show()
     window.start()
-    if options.camera is not None and window.pipeline.source is source:
+    if options.camera is not None and not window.session.fell_back:
         settings.camera = options.camera  # remembered once it has opened
     if getattr(options, "quit_after", None):
         from PyQt6.QtCore import QTimer

@@ -32,9 +32,8 @@ def take(out_dir: str | Path, effects: list[str], settle: float = 4.0, size=(128
 
     from ..capture import DemoSource
     from ..fx import EffectRenderer, load_presets
-    from ..segment import open_segmenter
+    from .main import build_window, live_segmenter_factory
     from .settings import AppSettings
-    from .window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     out_dir = Path(out_dir)
@@ -42,34 +41,34 @@ def take(out_dir: str | Path, effects: list[str], settle: float = 4.0, size=(128
     presets = load_presets().presets
     tmp = tempfile.mkdtemp(prefix="fastvit-fx-shots-")
 
-    def factory():
-        return open_segmenter(smooth=True)
-
-    window = MainWindow(DemoSource(*size, with_truth=truth), presets, AppSettings(Path(tmp) / "s.ini"),
-                        segmenter_factory=None if truth else factory, renderer_factory=EffectRenderer,
-                        record_dir=tmp, truth_masks=truth)
-    window.pipeline.mirror = False
+    settings = AppSettings(Path(tmp) / "s.ini")
+    settings.mirror = False
+    window = build_window(DemoSource(*size, with_truth=truth), presets, settings,
+                          segmenter_factory=None if truth else live_segmenter_factory(), make_effect=EffectRenderer,
+                          record_dir=tmp, truth_masks=truth)
+    session = window.session
     window.resize(*window_size)  # the camera-sized frames, shown scaled in a window of this size
     window.show()
     window.start()
     written = []
     try:
         _pump(app, 1.0)
-        if not truth and not window.pipeline.wait_masks(3, timeout=120):
-            raise RuntimeError(f"no masks: {window.pipeline.model_status}")
+        if not truth and not session.driver.wait_masks(3, timeout=120):
+            raise RuntimeError(f"no masks: {session.driver.model_message}")
         names = [p.name for p in presets]
         for effect in effects:
             window.set_effect(presets[names.index(effect)])
             if effect == recording:
-                window.start_recording()
+                session.start_recording()
             _pump(app, settle)
             window._tick()
             _pump(app, 0.1)
             path = out_dir / f"app-{effect}.png"
             window.grab().save(str(path))
             written.append(path)
-            if window.recorder is not None:
-                window.stop_recording()
+            if session.recording is not None:
+                session.stop_recording()
+                session.poll()
                 window.view.notify("record", None)  # not in the next picture
         if help_effect is not None:
             window.set_effect(presets[names.index(help_effect)])

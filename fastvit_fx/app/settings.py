@@ -1,4 +1,5 @@
-"""What the app remembers between launches (QSettings): camera, effect, mirror, record folder, backend."""
+"""What the app remembers between launches (QSettings): camera, effect, mirror, record folder, backend,
+mask mode."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -74,6 +75,18 @@ class AppSettings:
     @backend.setter
     def backend(self, value: str) -> None:
         self._q.setValue("backend", str(value))
+
+    @property
+    def mask_mode(self) -> str:
+        """'own' or 'carry' (see fastvit_fx/live/driver.py); the measured default otherwise."""
+        from ..live import DEFAULT_MASK_MODE, MaskMode
+
+        value = self._get("mask_mode", DEFAULT_MASK_MODE.value, str)
+        return value if value in [m.value for m in MaskMode] else DEFAULT_MASK_MODE.value
+
+    @mask_mode.setter
+    def mask_mode(self, value: str) -> None:
+        self._q.setValue("mask_mode", str(value))
 
     def sync(self) -> None:
         self._q.sync()

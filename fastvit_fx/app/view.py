@@ -35,6 +35,7 @@ class HudState:
     backend: str = ""
     zoomed: bool = False  # the segmenter is looking closer at someone small in the frame
     render_ms: float = 0.0
+    latency_ms: float = 0.0  # capture -> shown: the picture lags the camera by this much
     recording: bool = False
     rec_seconds: float = 0.0
     rec_dropped: int = 0
@@ -157,6 +158,8 @@ class VideoView(QWidget):
             parts.append(f"seg {h.seg_ms:.0f} ms ({h.seg_fps:.0f}/s)" + (" zoom" if h.zoomed else ""))
         if h.render_ms > 0:
             parts.append(f"fx {h.render_ms:.0f} ms")
+        if h.latency_ms > 0:
+            parts.append(f"lag {h.latency_ms:.0f} ms")
         if h.backend:
             parts.append(h.backend)
         line2 = "  ·  ".join(parts)

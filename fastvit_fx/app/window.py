@@ -1,26 +1,22 @@
-"""The main window: owns the pipeline, the recorder and the settings; maps keys to actions.
+"""The main window: maps keys to session calls and paints. It builds nothing: `app/main.py` wires the
+session (driver, effects, recorder, sinks) and hands it over.
 
-Frames arrive on the pipeline's render thread; the window keeps only the newest and shows it on the
+Frames arrive on the session's render thread; the window keeps only the newest and shows it on the
 GUI thread (a queued signal, coalesced: a busy GUI skips frames, it never queues them). A timer reads
-the pipeline's numbers and the sources' status a few times a second for the HUD and the notices.
+the session's numbers and events a few times a second for the HUD and the notices.
 """
 from __future__ import annotations
 
-import sys
 import threading
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Callable
 
-import cv2
 from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QGuiApplication, QKeyEvent
 from PyQt6.QtWidgets import QMainWindow
 
-from ..capture import DemoSource, FrameSource, SourceError
-from ..errors import UserError
-from ..pipeline import Output, Pipeline
-from ..record import Recorder, RecordError, prepare_folder, timestamped_path
+from ..live import ModelState, Output
+from ..live.session import (EffectState, Event, LiveSession, RecordingState, SnapshotState, SourceState,
+                            Topic)
 from .hotkeys import Binding, assign_preset_keys, key_label
 from .settings import AppSettings
 from .view import VideoView
@@ -39,32 +35,47 @@ class _Bridge(QObject):
     frame_ready = pyqtSignal()
 
 
-class MainWindow(QMainWindow):
-    """The live window. `presets`: fx Presets (name, hotkey, description) in order; `renderer_factory`
-    builds a renderer for one (default: fx.EffectRenderer; None result: show the frame unchanged)."""
+# How each state is shown: (notice level, seconds on screen; None: until the state changes)
+NOTICE_STYLE: dict = {
+    SourceState.FELL_BACK: ("warning", None),
+    SourceState.LOST: ("warning", None),
+    SourceState.RECOVERED: ("ok", 5),
+    SourceState.ENDED: ("info", 8),
+    SourceState.RUNNING: ("info", 8),
+    ModelState.LOADING: ("info", None),
+    ModelState.READY: ("ok", 5),
+    ModelState.UNAVAILABLE: ("warning", None),
+    ModelState.FAILED: ("warning", None),
+    ModelState.NONE: ("info", 5),
+    EffectState.CHOSEN: ("info", 3),
+    EffectState.FAILED: ("error", None),
+    EffectState.WORKING: ("info", 3),
+    RecordingState.RECORDING: ("info", 4),
+    RecordingState.SAVED: ("ok", 8),
+    RecordingState.EMPTY: ("warning", 6),
+    RecordingState.FAILED: ("error", 15),
+    SnapshotState.SAVED: ("ok", 5),
+    SnapshotState.NO_FRAME: ("warning", 4),
+    SnapshotState.FAILED: ("error", 10),
+}
+# one notice line per topic; an effect's failure has its own, so choosing another effect keeps it apart
+NOTICE_KEYS = {Topic.SOURCE: "source", Topic.MODEL: "model", Topic.EFFECT: "effect", Topic.RECORDING: "record",
+               Topic.SNAPSHOT: "snapshot", EffectState.FAILED: "effect-error", EffectState.WORKING: "effect-error",
+               SourceState.FELL_BACK: "fallback"}
 
-    def __init__(self, source: FrameSource, presets: list | None = None, settings: AppSettings | None = None, *,
-                 segmenter=None, segmenter_factory: Callable[[], object] | None = None,
-                 renderer_factory: Callable[[object], object] | None = None, effect: str | None = None,
-                 record_dir: str | Path | None = None, demo_factory: Callable[[], FrameSource] = DemoSource,
-                 notices: list[str] | None = None, truth_masks: bool = False) -> None:
+
+class MainWindow(QMainWindow):
+    """The live window over a session. notices: lines to show at start (effects that failed to load)."""
+
+    def __init__(self, session: LiveSession, settings: AppSettings | None = None,
+                 notices: list[str] | None = None) -> None:
         super().__init__()
+        self.session = session
         self.settings = settings or AppSettings()
-        self.presets = list(presets or [PlainPreset("none", None, "the camera as it is")])
-        self.renderer_factory = renderer_factory or _default_renderer_factory
-        self.record_dir = Path(record_dir) if record_dir else self.settings.record_dir
-        self.demo_factory = demo_factory
-        self.recorder: Recorder | None = None
-        self._rec_sink = None
-        self.last_clip = None
-        self.last_snapshot: Path | None = None
         self.quitting = False
         self._pending: Output | None = None
         self._pending_lock = threading.Lock()
         self._signal_pending = False
-        self._source_status: str | None = None
-        self._model_status: str | None = None
-        self._had_model_problem = False
 
         self.view = VideoView(self)
         self.setCentralWidget(self.view)
@@ -72,15 +83,13 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("fastvit-fx")
         self._size_to_screen()
 
-        self.pipeline = Pipeline(source, segmenter=segmenter, segmenter_factory=segmenter_factory,
-                                 mirror=self.settings.mirror, truth_masks=truth_masks)
-        self.pipeline.add_sink(self._on_output)
+        session.add_sink(self._on_output)
         self._bridge = _Bridge()
         self._bridge.frame_ready.connect(self._show_pending, Qt.ConnectionType.QueuedConnection)
 
         self.bindings = self._app_bindings()
         reserved = {k for b in self.bindings for k in b.keys}
-        pairs, warnings = assign_preset_keys(self.presets, reserved)
+        pairs, warnings = assign_preset_keys(session.presets, reserved)
         self.preset_keys = {id(preset): key for key, preset in pairs}
         for key, preset in pairs:
             self.bindings.append(Binding([key], key_label(key), f"effect: {preset.name}",
@@ -88,16 +97,8 @@ class MainWindow(QMainWindow):
         self._key_map = {k: b for b in self.bindings for k in b.keys}
         for text in list(notices or []) + warnings:
             self.view.notify(f"startup-{hash(text)}", text, "warning", seconds=12)
-
-        self.effect_index = 0
-        wanted = effect or self.settings.effect
-        names = [p.name for p in self.presets]
-        if wanted in names:
-            self.effect_index = names.index(wanted)
-        else:
-            self.effect_index = next((i for i, p in enumerate(self.presets) if p.name not in ("none", "mask")), 0)
-        self._apply_effect()
         self._fill_help()
+        self._show_effect()
 
         self.timer = QTimer(self)
         self.timer.setInterval(200)
@@ -135,22 +136,12 @@ class MainWindow(QMainWindow):
         self.view.hud.effect_rows = [
             (key_label(self.preset_keys[id(p)]) if id(p) in self.preset_keys else "", p.name,
              getattr(p, "description", "") or "")
-            for p in self.presets
+            for p in self.session.presets
         ]
 
     def start(self) -> None:
-        """Start the pipeline; a source that won't open falls back to the demo, with the reason shown."""
-        try:
-            self.pipeline.start()
-        except (SourceError, UserError) as exc:
-            failed = self.pipeline.source
-            demo = self.demo_factory()
-            self.pipeline.set_source(demo, start=False, stop_old=False)
-            failed.stop()
-            self.view.notify("fallback", f"{exc} - showing the demo instead", "warning", seconds=None)
-            print(f"fastvit-fx: {exc} - showing the demo instead", file=sys.stderr)
-            self.pipeline.start()
-        self._update_source_label()
+        """Start the session (a source that won't open falls back to the demo, with the reason shown)."""
+        self.session.start()
         self.timer.start()
         self._tick()
 
@@ -170,49 +161,36 @@ class MainWindow(QMainWindow):
         if output is not None:
             self.view.set_frame(output.image)
 
-    # -- actions ---------------------------------------------------------------------------------
+    # -- actions: session calls, then what they changed on screen ---------------------------------
     @property
     def effect(self):
-        return self.presets[self.effect_index]
+        return self.session.effect
 
     def set_effect(self, preset) -> None:
-        self.effect_index = next(i for i, p in enumerate(self.presets) if p is preset)
-        self._apply_effect()
-        self._describe_effect()
+        self.session.set_effect(preset)
+        self._show_effect()
 
     def cycle_effect(self, step: int) -> None:
-        self.effect_index = (self.effect_index + step) % len(self.presets)
-        self._apply_effect()
-        self._describe_effect()
+        self.session.cycle_effect(step)
+        self._show_effect()
 
-    def _describe_effect(self) -> None:
-        description = getattr(self.effect, "description", "") or ""
-        self.view.notify("effect", f"{self.effect.name}: {description}" if description else None, "info", 3)
-
-    def _apply_effect(self) -> None:
-        preset = self.effect
-        try:
-            renderer = self.renderer_factory(preset)
-        except Exception as exc:
-            self.view.notify("effect-error", f"effect {preset.name!r} could not start ({exc})", "error", 8)
-            renderer = None
-        self.pipeline.set_effect(renderer, name=preset.name)
+    def _show_effect(self) -> None:
+        preset = self.session.effect
         self.settings.effect = preset.name
         hud = self.view.hud
         hud.effect = preset.name
         hud.effect_key = key_label(self.preset_keys[id(preset)]) if id(preset) in self.preset_keys else ""
         self.setWindowTitle(f"fastvit-fx - {preset.name}")
-        self.view.update()
+        self._show_events()
 
     def toggle_mirror(self) -> None:
-        self.pipeline.mirror = not self.pipeline.mirror
-        self.settings.mirror = self.pipeline.mirror
-        self.view.hud.mirror = self.pipeline.mirror
-        self.view.notify("mirror", "mirror on" if self.pipeline.mirror else "mirror off", "info", 2)
+        mirror = self.session.toggle_mirror()
+        self.settings.mirror = mirror
+        self.view.hud.mirror = mirror
+        self.view.notify("mirror", "mirror on" if mirror else "mirror off", "info", 2)
 
     def toggle_debug(self) -> None:
-        self.pipeline.debug = not self.pipeline.debug
-        self.view.hud.debug = self.pipeline.debug
+        self.view.hud.debug = self.session.toggle_debug()
 
     def toggle_help(self) -> None:
         self.view.show_help = not self.view.show_help
@@ -225,64 +203,12 @@ class MainWindow(QMainWindow):
             self.showFullScreen()
 
     def toggle_recording(self) -> None:
-        if self.recorder is not None and self.recorder.active:
-            self.stop_recording()
-        else:
-            self.start_recording()
+        self.session.toggle_recording()
+        self._show_events()
 
-    def start_recording(self) -> bool:
-        recorder = Recorder(self.record_dir, fps=self.pipeline.source.fps or 30.0)
-        try:
-            path = recorder.start()
-        except RecordError as exc:
-            self.view.notify("record", str(exc), "error", seconds=12)
-            return False
-        self.recorder = recorder
-        self._rec_sink = lambda out, r=recorder: r.write(out.image, out.frame.t)
-        self.pipeline.add_sink(self._rec_sink)
-        self.view.notify("record", f"recording to {path}", "info", seconds=4)
-        self._update_recording_hud()
-        return True
-
-    def stop_recording(self):
-        recorder = self.recorder
-        if recorder is None:
-            return None
-        if self._rec_sink is not None:
-            self.pipeline.remove_sink(self._rec_sink)
-            self._rec_sink = None
-        info = recorder.stop()
-        self.recorder = None
-        self.last_clip = info
-        if info is not None and info.error:
-            self.view.notify("record", info.error, "error", seconds=15)
-        elif info is not None and info.frames:
-            text = f"saved {info.path} ({info.frames} frames, {info.duration:.1f} s"
-            text += f", {info.dropped} dropped)" if info.dropped else ")"
-            self.view.notify("record", text, "ok", seconds=8)
-        else:
-            self.view.notify("record", "recording stopped before any frame arrived; nothing saved", "warning", 6)
-        self._update_recording_hud()
-        return info
-
-    def snapshot(self) -> Path | None:
-        output = self.pipeline.last_output
-        if output is None:
-            self.view.notify("snapshot", "no frame yet to save", "warning", 4)
-            return None
-        try:
-            folder = prepare_folder(self.record_dir)
-        except RecordError as exc:
-            self.view.notify("snapshot", str(exc).replace("cannot record to", "cannot save a snapshot in"),
-                             "error", 10)
-            return None
-        path = timestamped_path(folder, suffix=".png")
-        if not cv2.imwrite(str(path), output.image):
-            self.view.notify("snapshot", f"cannot save a snapshot in {folder}", "error", 10)
-            return None
-        self.last_snapshot = path
-        self.view.notify("snapshot", f"saved {path}", "ok", 5)
-        return path
+    def snapshot(self) -> None:
+        self.session.snapshot()
+        self._show_events()
 
     # -- keys -------------------------------------------------------------------------------------
     def keyPressEvent(self, event: QKeyEvent) -> None:
@@ -299,87 +225,43 @@ class MainWindow(QMainWindow):
         binding.action()
 
     # -- status -----------------------------------------------------------------------------------
-    def _update_source_label(self) -> None:
-        source = self.pipeline.source
-        size = f" {source.size[0]}x{source.size[1]}" if source.size else ""
-        self.view.hud.source = f"{source.name}{size}"
+    def _show_events(self) -> None:
+        for event in self.session.poll():
+            self.show_event(event)
+        self._update_recording_hud()
+        self.view.update()
+
+    def show_event(self, event: Event) -> None:
+        level, seconds = NOTICE_STYLE.get(event.state, ("info", 6))
+        key = NOTICE_KEYS.get(event.state) or NOTICE_KEYS[event.topic]
+        self.view.notify(key, event.message, level, seconds)
 
     def _update_recording_hud(self) -> None:
         hud = self.view.hud
-        recorder = self.recorder
-        hud.recording = recorder is not None and recorder.active
-        hud.rec_seconds = recorder.elapsed if hud.recording else 0.0
-        hud.rec_dropped = recorder.dropped if recorder is not None else 0
+        sink = self.session.recording
+        hud.recording = self.session.is_recording
+        hud.rec_seconds = sink.recorder.elapsed if hud.recording else 0.0
+        hud.rec_dropped = sink.recorder.dropped if sink is not None else 0
 
     def _tick(self) -> None:
-        stats = self.pipeline.stats()
+        stats = self.session.stats()
         hud = self.view.hud
-        hud.fps, hud.seg_ms, hud.seg_fps = stats["fps"], stats["seg_ms"], stats["seg_fps"]
-        hud.backend = stats["backend"] or ""
-        hud.zoomed = bool(stats.get("zoomed"))
-        if not hud.backend and self.pipeline.truth_masks and self.pipeline.segmenter is None:
+        hud.fps, hud.seg_ms, hud.seg_fps = stats.fps, stats.seg_ms, stats.seg_fps
+        hud.latency_ms = stats.latency_ms
+        hud.backend = stats.backend or ""
+        hud.zoomed = stats.zoomed
+        if not hud.backend and self.session.driver.truth_masks and self.session.driver.segmenter is None:
             hud.backend = "mask: the demo's exact one (no segmenter)"
-        hud.render_ms = stats["render_ms"]
-        hud.mirror, hud.debug = self.pipeline.mirror, self.pipeline.debug
-        self._update_source_label()
-        # the source: camera lost / retrying / back
-        source = self.pipeline.source
-        if source.status != self._source_status:
-            self._source_status = source.status
-            if source.status is None:
-                self.view.notify("source", None)
-            elif source.state == "reconnecting":
-                self.view.notify("source", source.status, "warning", seconds=None)
-            elif "reconnected" in source.status:
-                self.view.notify("source", source.status, "ok", seconds=5)
-            else:
-                self.view.notify("source", source.status, "info", seconds=8)
-        # the model: missing weights, loading, loaded
-        status = self.pipeline.model_status
-        if status != self._model_status:
-            self._model_status = status
-            if status is None:
-                if self._had_model_problem:
-                    self.view.notify("model", f"segmentation model ready ({hud.backend or 'loaded'}); effects are on",
-                                     "ok", seconds=5)
-                else:
-                    self.view.notify("model", None)
-            elif status.startswith("loading"):
-                self.view.notify("model", status, "info", seconds=None)
-            else:
-                self._had_model_problem = True
-                self.view.notify("model", f"no person segmentation: {status}. Effects run as if nobody were "
-                                 "there until the model loads (retried every few seconds)", "warning", seconds=None)
-        if self.pipeline.render_error:
-            self.view.notify("render", self.pipeline.render_error, "error", seconds=None)
-        else:
-            self.view.notify("render", None)
-        # the recorder: stopped by a write error on its own thread
-        recorder = self.recorder
-        if recorder is not None and not recorder.active and recorder.error:
-            if self._rec_sink is not None:
-                self.pipeline.remove_sink(self._rec_sink)
-                self._rec_sink = None
-            self.last_clip = recorder.stop()
-            self.recorder = None
-            self.view.notify("record", recorder.error, "error", seconds=15)
-        self._update_recording_hud()
-        self.view.update()
+        hud.render_ms = stats.render_ms
+        hud.mirror, hud.debug = self.session.mirror, self.session.debug
+        hud.source = self.session.source_label()
+        self._show_events()
 
     # -- closing ----------------------------------------------------------------------------------
     def closeEvent(self, event) -> None:
         self.quitting = True
         self.timer.stop()
-        if self.recorder is not None:
-            self.stop_recording()
-        self.pipeline.stop()
+        self.session.stop()
+        self._show_events()
         self.settings.sync()
         event.accept()
-
-
-def _default_renderer_factory(preset):
-    if isinstance(preset, PlainPreset):
-        return None
-    from ..fx import EffectRenderer
-
-    return EffectRenderer(preset)

@@ -44,8 +44,8 @@ def bench_pipeline(seconds: float = 4.0, presets=None, record: bool = True, size
     latency, and with record=True the frames the recorder wrote and dropped."""
     from ..capture import ArraySource, demo_frames
     from ..fx import EffectRenderer, load_presets
-    from ..pipeline import Pipeline
-    from ..record import Recorder
+    from ..live import LiveDriver
+    from ..live.sinks import RecorderSink
 
     library = load_presets()
     chosen = [library.get(p) if isinstance(p, str) else p for p in presets] if presets else list(library.presets)
@@ -55,22 +55,22 @@ def bench_pipeline(seconds: float = 4.0, presets=None, record: bool = True, size
     with tempfile.TemporaryDirectory(prefix="fastvit-fx-bench-") as tmp:
         for preset in chosen:
             source = ArraySource(images, fps=fps)
-            # the pipeline caps torch's threads on its worker, as in the app (see limit_torch_threads)
-            pipeline = Pipeline(source, segmenter, effect=EffectRenderer(preset))
-            recorder = Recorder(tmp, fps=fps) if record else None
-            pipeline.start()
+            # the driver caps torch's threads on its worker, as in the app (live/threads.py)
+            driver = LiveDriver(source, segmenter, effect=EffectRenderer(preset))
+            recorder = RecorderSink(tmp, fps=fps) if record else None
+            driver.start()
             try:
-                pipeline.wait_masks(1, timeout=120)
+                driver.wait_masks(1, timeout=120)
                 time.sleep(warmup)
                 if recorder is not None:
                     recorder.start()
-                    pipeline.add_sink(lambda out, r=recorder: r.write(out.image, out.frame.t))
-                f0, m0, s0, t0 = pipeline.frames_out, pipeline.masks_made, pipeline.skipped, time.monotonic()
+                    driver.add_sink(recorder)
+                f0, m0, s0, t0 = driver.frames_out, driver.masks_made, driver.skipped, time.monotonic()
                 time.sleep(seconds)
-                f1, m1, s1, t1 = pipeline.frames_out, pipeline.masks_made, pipeline.skipped, time.monotonic()
-                stats = pipeline.stats()
+                f1, m1, s1, t1 = driver.frames_out, driver.masks_made, driver.skipped, time.monotonic()
+                stats = driver.stats()
             finally:
-                pipeline.stop()
+                driver.stop()
             info = recorder.stop() if recorder is not None else None
             span = t1 - t0
             row = {
@@ -79,9 +79,9 @@ def bench_pipeline(seconds: float = 4.0, presets=None, record: bool = True, size
                 "target_fps": fps,
                 "skipped": s1 - s0,
                 "seg_per_s": round((m1 - m0) / span, 1),
-                "seg_ms": round(stats["seg_call_ms"], 1),
-                "render_ms": round(stats["render_ms"], 1),
-                "latency_ms": round(stats["latency_ms"], 1),
+                "seg_ms": round(stats.seg_call_ms, 1),
+                "render_ms": round(stats.render_ms, 1),
+                "latency_ms": round(stats.latency_ms, 1),
             }
             if info is not None:
                 row["rec_frames"] = info.frames
@@ -100,7 +100,7 @@ def bench_render(seconds: float = 3.0, presets=("blur-bg",), size: tuple[int, in
     time and the speed as a multiple of real time (>= 1: faster than playback)."""
     from ..capture import demo_frames
     from ..fx import EffectRenderer, load_presets
-    from ..pipeline import render_video  # it caps torch's threads while it runs (see limit_torch_threads)
+    from ..live.offline import render_video  # it caps torch's threads while it runs (live/threads.py)
     from ..record import ClipWriter
 
     library = load_presets()

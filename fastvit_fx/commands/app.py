@@ -16,6 +16,9 @@ def add_arguments(parser) -> None:
                         help="effect to start with (see `fastvit-fx effects`)")
     parser.add_argument("--record-dir", default=None, metavar="DIR",
                         help="folder for clips and snapshots (remembered; default ~/Videos/fastvit-fx)")
+    parser.add_argument("--mask-mode", default=None, choices=("own", "carry"),
+                        help="when segmentation is slower than the camera: show only the frames it looked at "
+                        "(own), or every frame with a mask carried by optical flow (carry); remembered")
     add_model_options(parser)
     parser.set_defaults(backend=None)  # None: the backend remembered from last time (else auto)
     parser.add_argument("--settings", default=None, help=argparse.SUPPRESS)  # a private settings file (tests)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 
-SECTIONS = ("segmentation", "refine", "effects", "pipeline", "startup")
+SECTIONS = ("segmentation", "refine", "effects", "pipeline", "live", "startup")
 
 
 def add_arguments(parser) -> None:
@@ -58,9 +58,15 @@ def run(args) -> int:
         from ..bench.startup import bench_startup
 
         report["startup"] = bench_startup(runs=max(1, args.startup_runs), weights=args.weights)
+    if "live" in args.sections:
+        from ..bench.live import bench_live, format_live
+
+        report["live"] = bench_live(weights=args.weights)
     if args.json:
         print(json.dumps(report, indent=2, default=str))
         return 0
+    if "live" in report:
+        print(format_live(report.pop("live")) + "\n")
     seg = report.get("segmentation")
     if seg:
         print(f"Segmentation, batch 1, {seg['frame']} frame, {seg['threads']} threads, model: {seg['model']}")

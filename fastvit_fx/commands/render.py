@@ -22,8 +22,8 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     from ..capture import VideoReader
     from ..errors import UserError
+    from ..live.offline import render_video
     from ..paths import check_writable_output
-    from ..pipeline import render_video
 
     out = Path(args.out)
     if out.suffix.lower() not in (".mp4", ".m4v", ".mov"):

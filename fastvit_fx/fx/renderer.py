@@ -1,4 +1,4 @@
-"""EffectRenderer: (frame, mask, t) -> output frame for one preset, and render_frames over a clip.
+"""EffectRenderer: (frame, mask, t) -> output frame for one preset; render_frames over a clip.
 
 One renderer per stream: it keeps the simulations' state and the previous frame's fields (for
 motion). Fields are computed once per frame, lazily, and shared by all the preset's passes.
@@ -97,23 +97,14 @@ class EffectRenderer:
         return img
 
 
-_END = object()
-
-
 def render_frames(frames: Iterable[np.ndarray], masks: Iterable[np.ndarray] | Callable[[np.ndarray], np.ndarray],
                   preset: Preset | str, fps: float = 30.0) -> Iterator[np.ndarray]:
     """Apply `preset` to a clip: yields one output frame per input frame, at t = i / fps.
 
-    masks: an iterable aligned with frames, or a callable frame -> mask (a Segmenter).
+    masks: an iterable aligned with frames, or a callable frame -> mask (a Segmenter). The loop itself
+    is the offline driver's (fastvit_fx.live.offline), so this gives what `render` writes.
     """
-    renderer = EffectRenderer(preset)
-    segment = masks if callable(masks) else None
-    mask_iter = None if segment else iter(masks)
-    for i, frame in enumerate(frames):
-        if segment:
-            mask = segment(frame)
-        else:
-            mask = next(mask_iter, _END)
-            if mask is _END:
-                raise ValueError(f"render_frames: masks ran out at frame {i}")
-        yield renderer.render(frame, mask, i / fps)
+    from ..live.offline import compose_frames
+
+    for out in compose_frames(frames, masks, EffectRenderer(preset), fps=fps):
+        yield out.image
