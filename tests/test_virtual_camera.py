@@ -246,3 +246,14 @@ def test_a_real_loopback_device_shows_what_was_sent():
     got = cv2.resize(got, (320, 240))
     assert got[120, 40, 2] > 150 and got[120, 40, 0] < 100  # red where red was sent
     assert got[120, 280].max() < 80
+
+
+def test_cameras_section_names_each_device_or_what_to_load(capsys):
+    from fastvit_fx.live.virtual_camera import print_virtual_cameras
+
+    print_virtual_cameras([{"device": "/dev/video10", "name": "fastvit-fx"}])
+    out = capsys.readouterr().out
+    assert "/dev/video10: fastvit-fx   fastvit-fx --virtual-camera --virtual-camera-device /dev/video10" in out
+    print_virtual_cameras([])
+    out = capsys.readouterr().out.strip()
+    assert out.count("\n") == 0 and out.startswith("no virtual camera for --virtual-camera; install")

@@ -244,3 +244,14 @@ def list_virtual_cameras(sysfs: Path = SYSFS_VIDEO, probe: bool = True) -> list[
             return [{"device": str(camera.device), "name": camera.backend}]
     except Exception:
         return []
+
+
+def print_virtual_cameras(found: list[dict] | None = None) -> None:
+    """The `cameras` command's section: each virtual camera with the option that picks it, or what to load."""
+    found = list_virtual_cameras() if found is None else found
+    if not found:
+        print(f"no virtual camera for --virtual-camera; {no_device_message().split('; ', 1)[1]}")
+        return
+    print("virtual cameras (to send the effected picture to):")
+    for cam in found:
+        print(f"{cam['device']}: {cam['name']}   fastvit-fx --virtual-camera --virtual-camera-device {cam['device']}")
