@@ -130,10 +130,12 @@ def _reencoded(out, audio_in, source, start: float):
 class SampleEncoder:
     """Float32 planar samples (channels x n) -> AAC packets, placed by time: `add(samples, at_seconds)`
     puts the first sample at that time (None: right after the previous ones); samples before 0 are cut.
-    A gap before a block is left as a gap (players play silence), so the timeline never shifts."""
+    Within `tolerance_s` of continuous the sound stays continuous (timestamp jitter); beyond, a gap is left
+    as a gap (players play silence) and an overlap is cut, so the sound never wanders off the picture."""
 
-    def __init__(self, stream, rate: int, layout: str) -> None:
+    def __init__(self, stream, rate: int, layout: str, tolerance_s: float = 0.02) -> None:
         self.stream, self.rate, self.layout = stream, int(rate), layout
+        self.tolerance = int(round(tolerance_s * self.rate))  # closer than this to continuous: continuous
         self.next_pts: int | None = None  # in samples
 
     def add(self, samples: np.ndarray, at_seconds: float | None = None):
@@ -143,7 +145,7 @@ class SampleEncoder:
             pts = self.next_pts or 0
         else:
             pts = int(round(at_seconds * self.rate))
-            if self.next_pts is not None and abs(pts - self.next_pts) < self.rate * 0.02:
+            if self.next_pts is not None and abs(pts - self.next_pts) <= self.tolerance:
                 pts = self.next_pts  # timestamp jitter, not a gap: keep the sound continuous
         if self.next_pts is not None and pts < self.next_pts:  # overlaps what was written: cut the overlap
             samples, pts = samples[:, self.next_pts - pts:], self.next_pts

@@ -332,6 +332,11 @@ class Recorder:
             except Exception:
                 pass
 
+    def _open_writer(self, path: Path, image: np.ndarray, t: float, time_base: Fraction) -> ClipWriter:
+        """The clip's writer, opened on its first frame (captured at t); a subclass may add sound."""
+        return ClipWriter(path, image.shape[1], image.shape[0], fps=self.fps, time_base=time_base,
+                          codec=self.codec, crf=self.crf, preset=self.preset)
+
     def _run(self, path: Path, q: queue.Queue) -> None:
         writer: ClipWriter | None = None
         time_base = Fraction(1, 1000)
@@ -343,8 +348,7 @@ class Recorder:
                 image, t = item
                 try:
                     if writer is None:
-                        writer = ClipWriter(path, image.shape[1], image.shape[0], fps=self.fps, time_base=time_base,
-                                            codec=self.codec, crf=self.crf, preset=self.preset)
+                        writer = self._open_writer(path, image, t, time_base)
                         self.codec_name = writer.codec_name
                         self._first_t = t
                     writer.write(image, int(round((t - self._first_t) * 1000)))

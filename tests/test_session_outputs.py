@@ -94,3 +94,67 @@ def test_no_virtual_camera_device_is_one_event_and_the_session_runs_on(tmp_path,
         assert np.asarray(s.last_output.image).shape == (48, 64, 3)
     finally:
         s.stop()
+
+
+class LiveFakeMicrophone:
+    """Hands out the silence 'heard' since the last read, stamped on the real capture clock."""
+
+    rate, channels, name = 16000, 1, "fake microphone"
+
+    def start(self):
+        import time
+
+        self.next_t = time.monotonic()
+
+    def stop(self):
+        pass
+
+    def read(self):
+        import time
+
+        now, blocks = time.monotonic(), []
+        while self.next_t + 1024 / self.rate <= now:
+            blocks.append((self.next_t, np.zeros((1, 1024), np.float32)))
+            self.next_t += 1024 / self.rate
+        return blocks
+
+
+def test_clips_carry_the_microphone(tmp_path):
+    import av
+
+    s = session(tmp_path, open_audio=lambda: (LiveFakeMicrophone(), None))
+    s.start()
+    try:
+        assert s.driver.wait_masks(1)
+        s.start_recording()
+        assert s.driver.wait_frames(s.driver.frames_out + 40, timeout=20)
+        info = s.stop_recording()
+    finally:
+        s.stop()
+    with av.open(str(info.path)) as container:
+        audio = container.streams.audio[0]
+        assert audio.codec_context.name == "aac" and audio.codec_context.sample_rate == 16000
+        heard = sum(frame.samples for frame in container.decode(audio=0)) / 16000
+    assert abs(heard - info.duration) < 0.25  # sound over the whole clip
+
+
+def test_no_microphone_gives_silent_clips_and_one_line(tmp_path, capsys):
+    import av
+
+    s = session(tmp_path, open_audio=lambda: (None, "no sound in clips: sounddevice is not installed"))
+    s.start()
+    try:
+        assert s.driver.wait_masks(1)
+        s.start_recording()
+        events = s.poll()
+        assert s.driver.wait_frames(s.driver.frames_out + 5, timeout=20)
+        info = s.stop_recording()
+        s.start_recording()
+        s.stop_recording()
+    finally:
+        s.stop()
+    started = [e for e in events if e.state is RecordingState.RECORDING][0]
+    assert started.message.endswith("(no sound in clips: sounddevice is not installed)")
+    assert capsys.readouterr().err.count("no sound in clips") == 1  # said once, not per clip
+    with av.open(str(info.path)) as container:
+        assert not container.streams.audio

@@ -42,7 +42,7 @@ def _check_display() -> None:
 def build_window(source, presets: list | None, settings, *, segmenter=None, segmenter_factory=None,
                  make_effect=None, effect: str | None = None, record_dir=None, demo_factory=None,
                  notices: list[str] | None = None, truth_masks: bool = False, mask_mode: str | None = None,
-                 record_raw: bool = False, virtual_camera_settings=None):
+                 record_raw: bool = False, virtual_camera_settings=None, open_audio=None):
     """The session over `source` and the window over the session (not started). presets: fx Presets
     (None: just 'none'); make_effect(preset) builds one's renderer (default: fx.EffectRenderer)."""
     from ..capture import DemoSource
@@ -56,7 +56,8 @@ def build_window(source, presets: list | None, settings, *, segmenter=None, segm
                           record_dir=record_dir or settings.record_dir, effect=effect or settings.effect,
                           mirror=settings.mirror, mask_mode=mask_mode or settings.mask_mode,
                           truth_masks=truth_masks, demo_factory=demo_factory or DemoSource, record_raw=record_raw,
-                          virtual_camera_settings=virtual_camera_settings or VirtualCameraSettings())
+                          virtual_camera_settings=virtual_camera_settings or VirtualCameraSettings(),
+                          open_audio=open_audio)
     return MainWindow(session, settings, notices=notices)
 
 
@@ -94,6 +95,7 @@ def run_app(options) -> int:
     from PyQt6.QtWidgets import QApplication
 
     from ..capture import VideoFileSource, VideoReader, open_source
+    from ..microphone import open_microphone
     from ..resources import default_weights
     from .settings import APPLICATION, ORGANIZATION, AppSettings
 
@@ -130,7 +132,8 @@ def run_app(options) -> int:
     window = build_window(source, presets or None, settings, segmenter_factory=segmenter_factory,
                           make_effect=make_effect, effect=effect, record_dir=record_dir, notices=problems,
                           record_raw=getattr(options, "record_raw", False),
-                          virtual_camera_settings=virtual_camera_settings(options))
+                          virtual_camera_settings=virtual_camera_settings(options),
+                          open_audio=None if getattr(options, "no_sound", False) else open_microphone)
     if options.weights is None and not default_weights().exists():
         print(f"fastvit-fx: no trained weights yet ({default_weights()}): the app runs, effects start "
               "as soon as that file exists", file=sys.stderr)

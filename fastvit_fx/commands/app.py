@@ -22,6 +22,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--record-raw", action="store_true",
                         help="every clip also records the camera as captured beside it (NAME-raw.mp4), to "
                         "re-render later with `fastvit-fx render NAME-raw.mp4 --effect ... --quality high`")
+    parser.add_argument("--no-sound", action="store_true",
+                        help="record clips without the microphone (by default they carry its sound, when there "
+                        "is one and the sound extra is installed)")
     parser.add_argument("--virtual-camera", action="store_true",
                         help="send the effected picture (no HUD) to a virtual camera for Zoom, Meet, Teams, OBS "
                         "(needs the virtualcam extra; toggle with V)")

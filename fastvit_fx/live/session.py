@@ -20,6 +20,7 @@ from typing import Callable
 from ..capture import FrameSource, SourceError
 from ..errors import UserError
 from ..record import ClipInfo, RecordError
+from ..record_sound import SoundRecorder
 from .compose import View
 from .driver import DEFAULT_MASK_MODE, LiveDriver, MaskMode, ModelState
 from .raw_sink import RawRecorderSink
@@ -82,7 +83,8 @@ class LiveSession:
                  record_dir: str | Path = ".", effect: str | None = None, mirror: bool = False,
                  mask_mode: MaskMode | str = DEFAULT_MASK_MODE, truth_masks: bool = False,
                  demo_factory: Callable[[], FrameSource] | None = None, record_raw: bool = False,
-                 virtual_camera_settings: VirtualCameraSettings = VirtualCameraSettings()) -> None:
+                 virtual_camera_settings: VirtualCameraSettings = VirtualCameraSettings(),
+                 open_audio: Callable[[], tuple[object | None, str | None]] | None = None) -> None:
         if not presets:
             raise ValueError("a session needs at least one preset")
         self.presets = list(presets)
@@ -93,6 +95,8 @@ class LiveSession:
                                  mask_mode=mask_mode, truth_masks=truth_masks)
         self.recording: RecorderSink | None = None
         self.record_raw = record_raw  # every clip also gets the raw camera beside it
+        self.open_audio = open_audio  # () -> (an AudioSource, None) or (None, why clips are silent); None: silent
+        self._audio: tuple[object | None, str | None] | None = None  # opened at the first recording
         self.raw_recording: RawRecorderSink | None = None
         self.virtual_camera_settings = virtual_camera_settings
         self.virtual_camera: VirtualCameraSink | None = None
@@ -227,7 +231,8 @@ class LiveSession:
 
     def start_recording(self, raw: bool | None = None) -> Path | None:
         fps = self.driver.source.fps or 30.0
-        sink = RecorderSink(self.record_dir, fps=fps)
+        audio, silent_because = self._audio_source()
+        sink = RecorderSink(self.record_dir, fps=fps, recorder=SoundRecorder(self.record_dir, audio, fps=fps))
         try:
             path = sink.start()
         except RecordError as exc:
@@ -235,6 +240,9 @@ class LiveSession:
             return None
         self.recording = sink
         text = f"recording to {path}"
+        silent_because = silent_because or sink.recorder.sound_note
+        if silent_because:
+            text += f" ({silent_because})"
         if self.record_raw if raw is None else raw:
             raw_sink = RawRecorderSink(path, fps=fps)
             try:
@@ -268,6 +276,14 @@ class LiveSession:
             self._emit(Topic.RECORDING, RecordingState.EMPTY, "recording stopped before any frame arrived; "
                        "nothing saved")
         return info
+
+    def _audio_source(self) -> tuple[object | None, str | None]:
+        """The microphone, opened once; the reason clips are silent is printed once."""
+        if self._audio is None:
+            self._audio = self.open_audio() if self.open_audio is not None else (None, None)
+            if self._audio[1]:
+                print(f"fastvit-fx: {self._audio[1]}", file=sys.stderr)
+        return self._audio
 
     def _stop_raw_recording(self) -> ClipInfo | None:
         raw_sink, self.raw_recording = self.raw_recording, None
