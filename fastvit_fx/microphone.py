@@ -110,3 +110,57 @@ def open_microphone(rate: int = 48000, channels: int = 1, device=None) -> tuple[
     except Exception as exc:
         text = " ".join(str(exc).split()) or type(exc).__name__
         return None, f"no sound in clips: no microphone{f' {device}' if device is not None else ''} ({text})"
+
+
+class SharedAudio:
+    """One microphone, several clips (the effected one and the raw one): `reader()` gives each its own
+    AudioSource; every reader gets every block heard while it runs, and the microphone runs while any does."""
+
+    def __init__(self, source: AudioSource) -> None:
+        self.source = source
+        self.rate, self.channels = source.rate, source.channels
+        self.name = getattr(source, "name", "microphone")
+        self._lock = threading.Lock()
+        self._running: list[_SharedReader] = []
+
+    def reader(self) -> "_SharedReader":
+        return _SharedReader(self)
+
+    def _start(self, reader: "_SharedReader") -> None:
+        with self._lock:
+            if not self._running:
+                self.source.start()
+            reader.blocks.clear()
+            self._running.append(reader)
+
+    def _stop(self, reader: "_SharedReader") -> None:
+        with self._lock:
+            if reader in self._running:
+                self._running.remove(reader)
+                if not self._running:
+                    self.source.stop()
+
+    def _read(self, reader: "_SharedReader") -> list[tuple[float, np.ndarray]]:
+        with self._lock:
+            fresh = self.source.read() if self._running else []
+            for other in self._running:
+                other.blocks.extend(fresh)
+            taken = list(reader.blocks)
+            reader.blocks.clear()
+        return taken
+
+
+class _SharedReader:
+    def __init__(self, shared: SharedAudio) -> None:
+        self.shared = shared
+        self.rate, self.channels, self.name = shared.rate, shared.channels, shared.name
+        self.blocks: list[tuple[float, np.ndarray]] = []
+
+    def start(self) -> None:
+        self.shared._start(self)
+
+    def stop(self) -> None:
+        self.shared._stop(self)
+
+    def read(self) -> list[tuple[float, np.ndarray]]:
+        return self.shared._read(self)

@@ -146,3 +146,24 @@ def test_counting_alone_would_drift():
     for i in range(k + 1):
         stamped = clock.stamp(block, T0 + i * block / true_rate)
     assert abs(stamped - (T0 + k * block / true_rate)) > 0.15
+
+
+def test_one_microphone_feeds_the_clip_and_the_raw_clip():
+    from fastvit_fx.microphone import SharedAudio
+
+    source = FakeAudio(tone_at=T0)
+    total = len(source.blocks)
+    shared = SharedAudio(source)
+    clip, raw = shared.reader(), shared.reader()
+    clip.start()
+    raw.start()
+    got_clip, got_raw = [], []
+    for _ in range(total):
+        got_clip += clip.read()
+        got_raw += raw.read()
+    assert len(got_clip) == len(got_raw) == total and source.started == 1
+    assert [t for t, _ in got_clip] == [t for t, _ in got_raw]
+    clip.stop()
+    assert source.stopped == 0  # the raw clip still records
+    raw.stop()
+    assert source.stopped == 1

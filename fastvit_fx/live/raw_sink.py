@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..record import Recorder
+from ..record_sound import SoundRecorder
 from .sinks import RecorderSink
 from .step import Output
 
@@ -17,11 +17,11 @@ def raw_path_beside(clip: Path) -> Path:
     return clip.with_name(f"{clip.stem}{RAW_SUFFIX}{clip.suffix}")
 
 
-class _RecorderAt(Recorder):
-    """A Recorder that writes to one given path instead of a new date-named one."""
+class _RecorderAt(SoundRecorder):
+    """A recorder (with sound, when given a source) that writes to one given path, not a new date-named one."""
 
-    def __init__(self, path: Path, **kwargs) -> None:
-        super().__init__(path.parent, **kwargs)
+    def __init__(self, path: Path, audio=None, **kwargs) -> None:
+        super().__init__(path.parent, audio, **kwargs)
         self._fixed_path = path
 
     def new_path(self) -> Path:
@@ -31,8 +31,8 @@ class _RecorderAt(Recorder):
 class RawRecorderSink(RecorderSink):
     """A recorder sink fed the source frame of each output (`output.frame.image`) at its capture time."""
 
-    def __init__(self, beside: Path, fps: float = 30.0, **recorder_options) -> None:
-        self.recorder = _RecorderAt(raw_path_beside(Path(beside)), fps=fps, **recorder_options)
+    def __init__(self, beside: Path, fps: float = 30.0, audio=None, **recorder_options) -> None:
+        self.recorder = _RecorderAt(raw_path_beside(Path(beside)), audio, fps=fps, **recorder_options)
 
     def __call__(self, output: Output) -> None:
         self.recorder.write(output.frame.image, output.frame.t)

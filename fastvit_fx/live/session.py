@@ -20,6 +20,7 @@ from typing import Callable
 from ..capture import FrameSource, SourceError
 from ..errors import UserError
 from ..record import ClipInfo, RecordError
+from ..microphone import SharedAudio
 from ..record_sound import SoundRecorder
 from .compose import View
 from .driver import DEFAULT_MASK_MODE, LiveDriver, MaskMode, ModelState
@@ -232,7 +233,8 @@ class LiveSession:
     def start_recording(self, raw: bool | None = None) -> Path | None:
         fps = self.driver.source.fps or 30.0
         audio, silent_because = self._audio_source()
-        sink = RecorderSink(self.record_dir, fps=fps, recorder=SoundRecorder(self.record_dir, audio, fps=fps))
+        sink = RecorderSink(self.record_dir, fps=fps,
+                            recorder=SoundRecorder(self.record_dir, audio and audio.reader(), fps=fps))
         try:
             path = sink.start()
         except RecordError as exc:
@@ -244,7 +246,7 @@ class LiveSession:
         if silent_because:
             text += f" ({silent_because})"
         if self.record_raw if raw is None else raw:
-            raw_sink = RawRecorderSink(path, fps=fps)
+            raw_sink = RawRecorderSink(path, fps=fps, audio=audio and audio.reader())
             try:
                 text += f" and the raw camera to {raw_sink.start().name}"
                 self.raw_recording = raw_sink
@@ -278,9 +280,11 @@ class LiveSession:
         return info
 
     def _audio_source(self) -> tuple[object | None, str | None]:
-        """The microphone, opened once; the reason clips are silent is printed once."""
+        """The microphone (shared by the clip and the raw clip), opened once; the reason clips are silent
+        is printed once."""
         if self._audio is None:
-            self._audio = self.open_audio() if self.open_audio is not None else (None, None)
+            audio, note = self.open_audio() if self.open_audio is not None else (None, None)
+            self._audio = (SharedAudio(audio) if audio is not None else None), note
             if self._audio[1]:
                 print(f"fastvit-fx: {self._audio[1]}", file=sys.stderr)
         return self._audio
