@@ -1,8 +1,9 @@
 """Put an input's sound into a rendered clip, in sync: `render` writes the picture, then this muxes it with
 the input's first audio track (copied when it is AAC, else re-encoded to AAC with PyAV).
 
-Sync is by timestamps: the rendered clip's frame i is the input's frame i, so a sound at time t in the
-input (on the input's clock, whose first video frame is at `video_start`) belongs at t - video_start.
+Sync is by timestamps: the rendered clip's frame i is the input's frame i, so it gets that frame's time
+(render writes a steady i / fps, but a clip recorded live has each frame's real capture time, and a
+camera's rate wobbles), and a sound at time t on the input's clock goes to t - (the input's frame 0).
 """
 from __future__ import annotations
 
@@ -21,14 +22,24 @@ class AudioTrackError(UserError):
     """The sound could not be carried over; the message names the file."""
 
 
-def _video_start(container) -> float:
-    """The first video frame's time on the container's clock (seconds)."""
+def _video_start(container, frames: int = 9) -> float:
+    """Where frame i = 0 sits on the container's clock, in seconds: the median of (time of frame i - i / fps)
+    over the first few frames. A file's start_time alone can mislead: our own clips (fragmented MP4 with
+    AAC) have every frame but the first moved by the encoder's priming delay."""
     stream = container.streams.video[0]
+    rate = stream.average_rate or stream.guessed_rate
+    offsets = []
+    if rate:
+        for i, frame in enumerate(container.decode(stream)):
+            if frame.time is not None:
+                offsets.append(float(frame.time) - i / float(rate))
+            if i + 1 >= frames:
+                break
+        container.seek(0)
+    if offsets:
+        return float(np.median(offsets))
     if stream.start_time is not None and stream.time_base:
         return float(stream.start_time * stream.time_base)
-    for frame in container.decode(stream):
-        container.seek(0)
-        return float(frame.time or 0.0)
     return 0.0
 
 
@@ -43,8 +54,11 @@ def copy_audio_track(video_path: str | Path, audio_from: str | Path, out_path: s
                 av.open(str(out_path), "w", format="mp4") as out:
             if not source.streams.audio:
                 raise AudioTrackError(f"{audio_from}: has no audio track")
-            start = _video_start(source) if source.streams.video else 0.0
             video_in = picture.streams.video[0]
+            times = _frame_times(audio_from) if source.streams.video else None
+            if times is not None and not _matches(video_path, len(times)):
+                times = None  # not frame for frame (or reordered frames): keep render's steady timing
+            start = times[0] if times else (_video_start(source) if source.streams.video else 0.0)
             video_out = out.add_stream_from_template(video_in)
             audio_in = source.streams.audio[0]
             if audio_in.codec_context.name in MP4_AUDIO_COPY:
@@ -53,7 +67,7 @@ def copy_audio_track(video_path: str | Path, audio_from: str | Path, out_path: s
             else:
                 how = "re-encoded"
                 audio_packets = _reencoded(out, audio_in, source, start)
-            _mux_in_time_order(out, _video_packets(picture, video_in, video_out), audio_packets)
+            _mux_in_time_order(out, _video_packets(picture, video_in, video_out, times), audio_packets)
     except AudioTrackError:
         _remove(out_path)
         raise
@@ -64,10 +78,36 @@ def copy_audio_track(video_path: str | Path, audio_from: str | Path, out_path: s
     return how
 
 
-def _video_packets(picture, video_in, video_out):
+def _frame_times(path: Path) -> list[float] | None:
+    """Every frame's presentation time in seconds, from the packets (nothing decoded)."""
+    import av
+
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        pts = sorted(p.pts for p in container.demux(stream) if p.pts is not None)
+        tb = stream.time_base
+    return [float(t * tb) for t in pts] if pts and tb else None
+
+
+def _matches(video_path: Path, count: int) -> bool:
+    """The rendered clip has `count` frames, stored in display order (so packet i is frame i)."""
+    import av
+
+    with av.open(str(video_path)) as container:
+        packets = [p for p in container.demux(container.streams.video[0]) if p.dts is not None]
+    return len(packets) == count and all(p.pts == p.dts for p in packets)
+
+
+def _video_packets(picture, video_in, video_out, times: list[float] | None = None):
+    """The rendered picture's packets; with `times`, packet i is re-stamped to the input's frame i."""
+    tb = video_in.time_base
+    i = 0
     for packet in picture.demux(video_in):
         if packet.dts is None:
             continue
+        if times is not None:
+            packet.pts = packet.dts = int(round((times[i] - times[0]) / tb))
+            i += 1
         packet.stream = video_out
         yield packet
 

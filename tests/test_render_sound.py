@@ -144,3 +144,17 @@ class FakeSegmenter:
 
     def __call__(self, frame):
         return black_segmenter(frame)
+
+
+def test_our_own_recorded_clip_rerendered_stays_in_sync(tmp_path):
+    """A clip from the recorder (fragmented MP4, AAC priming moving the picture by 21 ms) keeps its sound
+    on the flash after render, to well within a frame."""
+    from test_record_sound import T0, FakeAudio, record
+
+    (tmp_path / "clips").mkdir()
+    clip, _ = record(tmp_path / "clips", FakeAudio(tone_at=T0 + 1.0))
+    recorded_gap = tone_onset(clip) - flash_time(clip)
+    out, how = rendered_with_sound(tmp_path, clip)
+    assert how == "copied"
+    assert abs(recorded_gap) < 0.005
+    assert abs(tone_onset(out) - flash_time(out)) < 0.005
