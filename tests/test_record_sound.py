@@ -3,7 +3,6 @@ track whose onset is where it should be; the block clock keeps a drifting sound 
 10 minutes; no microphone or no library gives a silent clip and one line."""
 from __future__ import annotations
 
-from fractions import Fraction
 
 import av
 import numpy as np
