@@ -126,7 +126,10 @@ def open_camera(width: int, height: int, fps: float, *, device: str | None = Non
         try:
             camera = attempt(native)  # the device's own format: the backend converts nothing
         except Exception:
-            camera = attempt(chosen)
+            try:
+                camera = attempt(chosen)
+            except Exception as exc:
+                raise VirtualCameraError(_explain(exc, device)) from None
     return camera
 
 
