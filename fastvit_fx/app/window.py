@@ -68,8 +68,8 @@ NOTICE_STYLE: dict = {
 }
 # one notice line per topic; an effect's failure has its own, so choosing another effect keeps it apart
 NOTICE_KEYS = {Topic.SOURCE: "source", Topic.MODEL: "model", Topic.EFFECT: "effect", Topic.RECORDING: "record",
-               Topic.SNAPSHOT: "snapshot", Topic.VIRTUAL_CAMERA: "virtual-camera", EffectState.FAILED: "effect-error", EffectState.WORKING: "effect-error",
-               SourceState.FELL_BACK: "fallback"}
+               Topic.SNAPSHOT: "snapshot", EffectState.FAILED: "effect-error", EffectState.WORKING: "effect-error",
+               SourceState.FELL_BACK: "fallback", Topic.VIRTUAL_CAMERA: "virtual-camera"}
 
 
 class MainWindow(QMainWindow):
