@@ -55,10 +55,17 @@ def test_record_raw_setting_and_plain_recording(tmp_path):
         s.stop()
 
 
-def test_virtual_camera_on_and_off(tmp_path):
-    pytest.importorskip("pyvirtualcam", reason="pyvirtualcam (the virtualcam extra) is not installed")
+@pytest.fixture
+def fake_backend():
+    """test_virtual_camera's fake pyvirtualcam backend, forgotten after the test (the registry is global)."""
+    pyvirtualcam = pytest.importorskip("pyvirtualcam", reason="pyvirtualcam (the virtualcam extra) is not installed")
     from test_virtual_camera import fake_backend
 
+    yield fake_backend
+    pyvirtualcam.camera.BACKENDS.pop("fake", None)
+
+
+def test_virtual_camera_on_and_off(tmp_path, fake_backend):
     sent, opened = fake_backend(accepts=("BGR",))
     s = session(tmp_path, virtual_camera_settings=VirtualCameraSettings(backend="fake"))
     s.start()
@@ -76,10 +83,7 @@ def test_virtual_camera_on_and_off(tmp_path):
         s.stop()
 
 
-def test_no_virtual_camera_device_is_one_event_and_the_session_runs_on(tmp_path, capsys):
-    pytest.importorskip("pyvirtualcam", reason="pyvirtualcam (the virtualcam extra) is not installed")
-    from test_virtual_camera import fake_backend
-
+def test_no_virtual_camera_device_is_one_event_and_the_session_runs_on(tmp_path, capsys, fake_backend):
     fake_backend(fail="No v4l2 loopback device found at /dev/video[0-99].")
     s = session(tmp_path, virtual_camera_settings=VirtualCameraSettings(backend="fake"))
     s.start()
@@ -159,3 +163,25 @@ def test_no_microphone_gives_silent_clips_and_one_line(tmp_path, capsys):
     assert capsys.readouterr().err.count("no sound in clips") == 1  # said once, not per clip
     with av.open(str(info.path)) as container:
         assert not container.streams.audio
+
+
+def test_app_command_with_virtual_camera_and_no_device_runs_on(tmp_path, monkeypatch, capsys):
+    """`fastvit-fx --virtual-camera` where no device exists: one line saying what to load, the app runs."""
+    pytest.importorskip("pyvirtualcam", reason="pyvirtualcam (the virtualcam extra) is not installed")
+    from fastvit_fx.live.virtual_camera import list_virtual_cameras
+
+    if list_virtual_cameras(probe=False):
+        pytest.skip("this machine has a virtual camera device; the no-device path can't be shown here")
+    import os
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from fastvit_fx.cli import main
+
+    monkeypatch.setenv("FASTVIT_FX_MODELS", str(tmp_path / "no-models-here"))
+    code = main(["--source", "demo", "--virtual-camera", "--no-sound", "--quit-after", "1.5",
+                 "--settings", str(tmp_path / "s.ini"), "--record-dir", str(tmp_path / "clips"),
+                 "--effect", "none", "--backend", "torch"])
+    err = capsys.readouterr().err
+    assert code == 0
+    lines = [line for line in err.splitlines() if "virtual camera" in line]
+    assert len(lines) == 1 and lines[0].startswith("fastvit-fx: virtual camera:"), err

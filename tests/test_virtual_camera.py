@@ -20,6 +20,13 @@ from fastvit_fx.live.virtual_camera import (VirtualCameraError, VirtualCameraSet
                                             open_camera)
 
 
+@pytest.fixture(autouse=True)
+def forget_fake_backend():
+    """pyvirtualcam's registry is global: the fake backend must not outlive the test that made it."""
+    yield
+    pyvirtualcam.camera.BACKENDS.pop("fake", None)
+
+
 def fake_backend(accepts=("RGB", "BGR", "I420", "RGBA"), native=None, send_seconds=0.0, fail=None):
     """A pyvirtualcam backend class that keeps what it is sent (and when), registered as 'fake'."""
     sent: list[tuple[float, np.ndarray]] = []
