@@ -416,6 +416,7 @@ class LiveSession:
             self.driver.remove_sink(sink)
             self.recording = None
             self.last_clip = sink.stop()
+            self._stop_raw_recording()  # a raw clip ends with its clip
             self._emit(Topic.RECORDING, RecordingState.FAILED, sink.error)
         raw = self.raw_recording
         if raw is not None and not raw.active and raw.error:
