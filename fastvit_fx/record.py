@@ -527,6 +527,11 @@ class Recorder:
             self._slowest_fps = fps if self._slowest_fps is None else min(self._slowest_fps, fps)
             self._was_below = self._was_below or fps < BELOW_RATE * self.fps
 
+    def _open_writer(self, path: Path, image: np.ndarray, t: float, time_base: Fraction) -> ClipWriter:
+        """The clip's writer, opened on its first frame (captured at t); a subclass may add sound."""
+        return ClipWriter(path, image.shape[1], image.shape[0], fps=self.fps, time_base=time_base,
+                          codec=self.codec, crf=self.crf, preset=self.preset)
+
     def _run(self, path: Path, q: queue.Queue) -> None:
         writer: ClipWriter | None = None
         time_base = Fraction(1, 1000)
@@ -539,8 +544,7 @@ class Recorder:
                 try:
                     if writer is None:
                         self.preset = self._choose_preset(image)
-                        writer = ClipWriter(path, image.shape[1], image.shape[0], fps=self.fps, time_base=time_base,
-                                            codec=self.codec, crf=self.crf, preset=self.preset)
+                        writer = self._open_writer(path, image, t, time_base)
                         self.codec_name = writer.codec_name
                         self.encoder = writer.settings
                         self._first_t = t

@@ -166,6 +166,25 @@ def test_every_hotkey_does_what_the_help_says(qapp, tmp_path):
     assert not window.view.show_help
     checked.add("H")
 
+    # Shift+R: recording with the raw camera beside the clip
+    QTest.keyClick(window, K.Key_R, Qt.KeyboardModifier.ShiftModifier)
+    assert window.session.recording is not None and window.session.raw_recording is not None
+    assert pump(qapp, lambda: window.session.raw_recording.recorder.frames >= 3)
+    QTest.keyClick(window, K.Key_R, Qt.KeyboardModifier.ShiftModifier)
+    assert window.session.recording is None and window.session.last_raw_clip.path.name.endswith("-raw.mp4")
+    assert window.session.last_raw_clip.path.exists()
+    checked.add("Shift+R")
+
+    # V: virtual camera (no device here: a notice says what to load, and the app runs on)
+    _key(window, K.Key_V)
+    assert "virtual camera" in notices(window)
+    if window.session.virtual_camera_on:
+        _key(window, K.Key_V)
+        assert not window.session.virtual_camera_on
+    frames = window.view.frames_shown
+    assert pump(qapp, lambda: window.view.frames_shown > frames + 2)
+    checked.add("V")
+
     # Q / Esc: quit
     _key(window, K.Key_Q)
     assert window.quitting and not window.isVisible() and not window.session.running
@@ -318,7 +337,7 @@ def test_settings_persist_between_launches(qapp, tmp_path):
 def test_help_overlay_lists_every_key_and_effect(qapp, window):
     window.toggle_help()
     keys = [k for k, _ in window.view.hud.help_rows]
-    for label in ("Left / Right", "1 - 9", "R / Space", "S", "M", "F", "D", "H", "Q / Esc"):
+    for label in ("Left / Right", "1 - 9", "R / Space", "Shift+R", "S", "V", "M", "F", "D", "H", "Q / Esc"):
         assert label in keys
     names = [n for _, n, _ in window.view.hud.effect_rows]
     assert names == [p.name for p in window.session.presets]

@@ -1,4 +1,4 @@
-"""Offline render: every frame kept, same frame rate and size, errors name the file, audio is dropped."""
+"""Offline render: every frame kept, same frame rate and size, errors name the file, the sound kept."""
 from __future__ import annotations
 
 from fractions import Fraction
@@ -102,9 +102,9 @@ def test_render_command_end_to_end(tmp_path, capsys):
                  "--backend", "torch", "--no-progress"])
     captured = capsys.readouterr()
     assert code == 0, captured.err
-    assert "audio is dropped" in captured.err
+    assert "audio track copied" in captured.err
     count, rate, size, audio_streams = probe(out)
-    assert (count, rate, size, audio_streams) == (10, 25, (80, 48), 0)
+    assert (count, rate, size, audio_streams) == (10, 25, (80, 48), 1)
     assert "wrote" in captured.out and "real time" in captured.out
 
 

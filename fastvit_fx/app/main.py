@@ -41,11 +41,13 @@ def _check_display() -> None:
 
 def build_window(source, presets: list | None, settings, *, segmenter=None, segmenter_factory=None,
                  make_effect=None, effect: str | None = None, record_dir=None, demo_factory=None,
-                 notices: list[str] | None = None, truth_masks: bool = False, mask_mode: str | None = None):
+                 notices: list[str] | None = None, truth_masks: bool = False, mask_mode: str | None = None,
+                 record_raw: bool = False, virtual_camera_settings=None, open_audio=None):
     """The session over `source` and the window over the session (not started). presets: fx Presets
     (None: just 'none'); make_effect(preset) builds one's renderer (default: fx.EffectRenderer)."""
     from ..capture import DemoSource
     from ..live.session import LiveSession
+    from ..live.virtual_camera import VirtualCameraSettings
     from .window import MainWindow, PlainPreset
 
     presets = list(presets or [PlainPreset("none", None, "the camera as it is")])
@@ -53,7 +55,9 @@ def build_window(source, presets: list | None, settings, *, segmenter=None, segm
                           segmenter=segmenter, segmenter_factory=segmenter_factory,
                           record_dir=record_dir or settings.record_dir, effect=effect or settings.effect,
                           mirror=settings.mirror, mask_mode=mask_mode or settings.mask_mode,
-                          truth_masks=truth_masks, demo_factory=demo_factory or DemoSource)
+                          truth_masks=truth_masks, demo_factory=demo_factory or DemoSource, record_raw=record_raw,
+                          virtual_camera_settings=virtual_camera_settings or VirtualCameraSettings(),
+                          open_audio=open_audio)
     return MainWindow(session, settings, notices=notices)
 
 
@@ -66,6 +70,13 @@ def live_segmenter_factory(weights=None, backend: str = "auto", size: int | None
 
         return open_segmenter(weights, backend=backend, size=size, device=device, smooth=True, zoom=zoom)
     return build
+
+
+def virtual_camera_settings(options):
+    from ..live.virtual_camera import VirtualCameraSettings
+
+    mirror = {"on": True, "off": False}.get(getattr(options, "virtual_camera_mirror", None) or "")
+    return VirtualCameraSettings(device=getattr(options, "virtual_camera_device", None), mirror=mirror)
 
 
 def _effect_renderer(preset):
@@ -84,6 +95,7 @@ def run_app(options) -> int:
     from PyQt6.QtWidgets import QApplication
 
     from ..capture import VideoFileSource, VideoReader, open_source
+    from ..microphone import open_microphone
     from ..resources import default_weights
     from .settings import APPLICATION, ORGANIZATION, AppSettings
 
@@ -118,12 +130,17 @@ def run_app(options) -> int:
                                                device=options.device, zoom=getattr(options, "zoom", True))
     make_effect = (lambda p: renderer_cls(p)) if renderer_cls is not None else (lambda p: None)
     window = build_window(source, presets or None, settings, segmenter_factory=segmenter_factory,
-                          make_effect=make_effect, effect=effect, record_dir=record_dir, notices=problems)
+                          make_effect=make_effect, effect=effect, record_dir=record_dir, notices=problems,
+                          record_raw=getattr(options, "record_raw", False),
+                          virtual_camera_settings=virtual_camera_settings(options),
+                          open_audio=None if getattr(options, "no_sound", False) else open_microphone)
     if options.weights is None and not default_weights().exists():
         print(f"fastvit-fx: no trained weights yet ({default_weights()}): the app runs, effects start "
               "as soon as that file exists", file=sys.stderr)
     window.show()
     window.start()
+    if getattr(options, "virtual_camera", False):
+        window.toggle_virtual_camera()  # no device: one line says what to load; the app runs on
     if options.camera is not None and not window.session.fell_back:
         settings.camera = options.camera  # remembered once it has opened
     if getattr(options, "quit_after", None):

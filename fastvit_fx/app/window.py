@@ -17,6 +17,7 @@ from PyQt6.QtWidgets import QMainWindow
 from ..live import ModelState, Output
 from ..live.session import (EffectState, Event, LiveSession, RecordingState, SnapshotState, SourceState,
                             Topic)
+from ..live.virtual_camera import VirtualCameraState
 from .hotkeys import Binding, assign_preset_keys, key_label
 from .settings import AppSettings
 from .view import VideoView
@@ -29,6 +30,10 @@ class PlainPreset:
     name: str
     hotkey: str | None = None
     description: str = ""
+
+
+SHIFT = int(Qt.KeyboardModifier.ShiftModifier.value)
+SHIFT_R = int(Qt.Key.Key_R.value) | SHIFT  # a key with Shift held, as the key table stores it
 
 
 class _Bridge(QObject):
@@ -57,11 +62,14 @@ NOTICE_STYLE: dict = {
     SnapshotState.SAVED: ("ok", 5),
     SnapshotState.NO_FRAME: ("warning", 4),
     SnapshotState.FAILED: ("error", 10),
+    VirtualCameraState.ON: ("ok", 6),
+    VirtualCameraState.OFF: ("info", 3),
+    VirtualCameraState.FAILED: ("error", 20),
 }
 # one notice line per topic; an effect's failure has its own, so choosing another effect keeps it apart
 NOTICE_KEYS = {Topic.SOURCE: "source", Topic.MODEL: "model", Topic.EFFECT: "effect", Topic.RECORDING: "record",
                Topic.SNAPSHOT: "snapshot", EffectState.FAILED: "effect-error", EffectState.WORKING: "effect-error",
-               SourceState.FELL_BACK: "fallback"}
+               SourceState.FELL_BACK: "fallback", Topic.VIRTUAL_CAMERA: "virtual-camera"}
 
 
 class MainWindow(QMainWindow):
@@ -121,7 +129,11 @@ class MainWindow(QMainWindow):
                     lambda: None),  # handled in keyPressEvent (direction depends on the key)
             Binding([int(K.Key_R.value), int(K.Key_Space.value)], "R / Space", "start / stop recording",
                     self.toggle_recording),
+            Binding([SHIFT_R], "Shift+R", "record, with the raw camera too (to re-render)",
+                    lambda: self.toggle_recording(raw=True)),
             Binding([int(K.Key_S.value)], "S", "save a snapshot (PNG)", self.snapshot),
+            Binding([int(K.Key_V.value)], "V", "virtual camera on / off (for Zoom, Meet, OBS...)",
+                    self.toggle_virtual_camera),
             Binding([int(K.Key_M.value)], "M", "mirror on / off", self.toggle_mirror),
             Binding([int(K.Key_F.value)], "F", "fullscreen on / off", self.toggle_fullscreen),
             Binding([int(K.Key_D.value)], "D", "mask debug view on / off", self.toggle_debug),
@@ -202,8 +214,12 @@ class MainWindow(QMainWindow):
         else:
             self.showFullScreen()
 
-    def toggle_recording(self) -> None:
-        self.session.toggle_recording()
+    def toggle_recording(self, raw: bool | None = None) -> None:
+        self.session.toggle_recording(raw)
+        self._show_events()
+
+    def toggle_virtual_camera(self) -> None:
+        self.session.toggle_virtual_camera()
         self._show_events()
 
     def snapshot(self) -> None:
@@ -216,7 +232,8 @@ class MainWindow(QMainWindow):
         if key in (int(Qt.Key.Key_Left.value), int(Qt.Key.Key_Right.value)):
             self.cycle_effect(-1 if key == int(Qt.Key.Key_Left.value) else 1)
             return
-        binding = self._key_map.get(key)
+        shifted = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+        binding = (self._key_map.get(key | SHIFT) if shifted else None) or self._key_map.get(key)
         if binding is None:
             super().keyPressEvent(event)
             return

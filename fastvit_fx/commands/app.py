@@ -19,6 +19,20 @@ def add_arguments(parser) -> None:
     parser.add_argument("--mask-mode", default=None, choices=("own", "carry"),
                         help="when segmentation is slower than the camera: show only the frames it looked at "
                         "(own), or every frame with a mask carried by optical flow (carry); remembered")
+    parser.add_argument("--record-raw", action="store_true",
+                        help="every clip also records the camera as captured beside it (NAME-raw.mp4), to "
+                        "re-render later with `fastvit-fx render NAME-raw.mp4 --effect ... --quality high`")
+    parser.add_argument("--no-sound", action="store_true",
+                        help="record clips without the microphone (by default they carry its sound, when there "
+                        "is one and the sound extra is installed)")
+    parser.add_argument("--virtual-camera", action="store_true",
+                        help="send the effected picture (no HUD) to a virtual camera for Zoom, Meet, Teams, OBS "
+                        "(needs the virtualcam extra; toggle with V)")
+    parser.add_argument("--virtual-camera-device", default=None, metavar="DEV",
+                        help="which virtual camera, e.g. /dev/video10 (default: the first free one)")
+    parser.add_argument("--virtual-camera-mirror", default=None, choices=("on", "off"),
+                        help="mirror what the virtual camera sends, whatever the window shows "
+                        "(default: as the window shows it, M)")
     add_model_options(parser)
     parser.set_defaults(backend=None)  # None: the backend remembered from last time (else auto)
     parser.add_argument("--settings", default=None, help=argparse.SUPPRESS)  # a private settings file (tests)

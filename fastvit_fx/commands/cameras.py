@@ -1,4 +1,5 @@
-"""`fastvit-fx cameras`: the cameras OpenCV can open (indices 0-9, probed quietly)."""
+"""`fastvit-fx cameras`: the cameras OpenCV can open (indices 0-9, probed quietly), then the virtual
+cameras the app can send to (`--virtual-camera`)."""
 from __future__ import annotations
 
 
@@ -8,13 +9,16 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     from ..capture import list_cameras
+    from ..live.virtual_camera import print_virtual_cameras
 
     cameras = list_cameras(max(args.max, 1))
     if not cameras:
         print(f"no cameras found (probed indices 0-{max(args.max, 1) - 1}); try `fastvit-fx --source demo`")
+        print_virtual_cameras()
         return 1
     for cam in cameras:
         fps = f" @ {cam['fps']:g} fps" if cam["fps"] else ""
         backend = f"  ({cam['backend']})" if cam["backend"] else ""
         print(f"{cam['index']}: {cam['width']}x{cam['height']}{fps}{backend}   fastvit-fx --camera {cam['index']}")
+    print_virtual_cameras()
     return 0

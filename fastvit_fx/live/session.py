@@ -20,11 +20,15 @@ from typing import Callable
 from ..capture import FrameSource, SourceError
 from ..errors import UserError
 from ..record import ClipInfo, RecordError
+from ..microphone import SharedAudio
+from ..record_sound import SoundRecorder
 from .compose import View
 from .driver import DEFAULT_MASK_MODE, LiveDriver, MaskMode, ModelState
+from .raw_sink import RawRecorderSink
 from .sinks import RecorderSink, save_snapshot
 from .stats import LiveStats
 from .step import Output
+from .virtual_camera import VirtualCameraError, VirtualCameraSettings, VirtualCameraSink, VirtualCameraState
 
 
 class Topic(enum.Enum):
@@ -33,6 +37,7 @@ class Topic(enum.Enum):
     EFFECT = "effect"
     RECORDING = "recording"
     SNAPSHOT = "snapshot"
+    VIRTUAL_CAMERA = "virtual camera"
 
 
 class SourceState(enum.Enum):
@@ -65,7 +70,7 @@ class SnapshotState(enum.Enum):
 @dataclass(frozen=True)
 class Event:
     topic: Topic
-    state: enum.Enum  # SourceState, ModelState, EffectState, RecordingState or SnapshotState
+    state: enum.Enum  # SourceState, ModelState, EffectState, RecordingState, SnapshotState or VirtualCameraState
     message: str | None = None  # one line for the user; None: nothing to say (a problem is over)
 
 
@@ -78,7 +83,9 @@ class LiveSession:
                  segmenter=None, segmenter_factory: Callable[[], object] | None = None,
                  record_dir: str | Path = ".", effect: str | None = None, mirror: bool = False,
                  mask_mode: MaskMode | str = DEFAULT_MASK_MODE, truth_masks: bool = False,
-                 demo_factory: Callable[[], FrameSource] | None = None) -> None:
+                 demo_factory: Callable[[], FrameSource] | None = None, record_raw: bool = False,
+                 virtual_camera_settings: VirtualCameraSettings = VirtualCameraSettings(),
+                 open_audio: Callable[[], tuple[object | None, str | None]] | None = None) -> None:
         if not presets:
             raise ValueError("a session needs at least one preset")
         self.presets = list(presets)
@@ -88,7 +95,14 @@ class LiveSession:
         self.driver = LiveDriver(source, segmenter, segmenter_factory=segmenter_factory, view=View(mirror=mirror),
                                  mask_mode=mask_mode, truth_masks=truth_masks)
         self.recording: RecorderSink | None = None
+        self.record_raw = record_raw  # every clip also gets the raw camera beside it
+        self.open_audio = open_audio  # () -> (an AudioSource, None) or (None, why clips are silent); None: silent
+        self._audio: tuple[object | None, str | None] | None = None  # opened at the first recording
+        self.raw_recording: RawRecorderSink | None = None
+        self.virtual_camera_settings = virtual_camera_settings
+        self.virtual_camera: VirtualCameraSink | None = None
         self.last_clip: ClipInfo | None = None
+        self.last_raw_clip: ClipInfo | None = None
         self.last_snapshot: Path | None = None
         self.fell_back = False
         self._events: list[Event] = []
@@ -123,6 +137,7 @@ class LiveSession:
         """Finish a clip being recorded, then stop everything."""
         if self.recording is not None:
             self.stop_recording()
+        self.stop_virtual_camera()
         self.driver.stop()
 
     @property
@@ -208,26 +223,43 @@ class LiveSession:
     def is_recording(self) -> bool:
         return self.recording is not None and self.recording.active
 
-    def toggle_recording(self) -> None:
+    def toggle_recording(self, raw: bool | None = None) -> None:
+        """raw: also record the camera as captured, beside the clip (None: as `record_raw` says)."""
         if self.is_recording:
             self.stop_recording()
         else:
-            self.start_recording()
+            self.start_recording(raw)
 
-    def start_recording(self) -> Path | None:
-        sink = RecorderSink(self.record_dir, fps=self.driver.source.fps or 30.0)
+    def start_recording(self, raw: bool | None = None) -> Path | None:
+        fps = self.driver.source.fps or 30.0
+        audio, silent_because = self._audio_source()
+        sink = RecorderSink(self.record_dir, fps=fps,
+                            recorder=SoundRecorder(self.record_dir, audio and audio.reader(), fps=fps))
         try:
             path = sink.start()
         except RecordError as exc:
             self._emit(Topic.RECORDING, RecordingState.FAILED, str(exc))
             return None
         self.recording = sink
+        text = f"recording to {path}"
+        silent_because = silent_because or sink.recorder.sound_note
+        if silent_because:
+            text += f" ({silent_because})"
+        if self.record_raw if raw is None else raw:
+            raw_sink = RawRecorderSink(path, fps=fps, audio=audio and audio.reader())
+            try:
+                text += f" and the raw camera to {raw_sink.start().name}"
+                self.raw_recording = raw_sink
+                self.driver.add_sink(raw_sink)
+            except RecordError as exc:
+                text += f" (no raw clip: {exc})"
         self.driver.add_sink(sink)
-        self._emit(Topic.RECORDING, RecordingState.RECORDING, f"recording to {path}")
+        self._emit(Topic.RECORDING, RecordingState.RECORDING, text)
         return path
 
     def stop_recording(self) -> ClipInfo | None:
         sink, self.recording = self.recording, None
+        raw_info = self._stop_raw_recording()
         if sink is None:
             return None
         self.driver.remove_sink(sink)
@@ -238,11 +270,32 @@ class LiveSession:
         elif info is not None and info.frames:
             text = f"saved {info.path} ({info.frames} frames, {info.duration:.1f} s"
             text += f", {info.dropped} dropped)" if info.dropped else ")"
+            if raw_info is not None:
+                text += f" and {raw_info.path.name}" if raw_info.frames and not raw_info.error else \
+                    f"; raw clip: {raw_info.error or 'no frames'}"
             self._emit(Topic.RECORDING, RecordingState.SAVED, text)
         else:
             self._emit(Topic.RECORDING, RecordingState.EMPTY, "recording stopped before any frame arrived; "
                        "nothing saved")
         return info
+
+    def _audio_source(self) -> tuple[object | None, str | None]:
+        """The microphone (shared by the clip and the raw clip), opened once; the reason clips are silent
+        is printed once."""
+        if self._audio is None:
+            audio, note = self.open_audio() if self.open_audio is not None else (None, None)
+            self._audio = (SharedAudio(audio) if audio is not None else None), note
+            if self._audio[1]:
+                print(f"fastvit-fx: {self._audio[1]}", file=sys.stderr)
+        return self._audio
+
+    def _stop_raw_recording(self) -> ClipInfo | None:
+        raw_sink, self.raw_recording = self.raw_recording, None
+        if raw_sink is None:
+            return None
+        self.driver.remove_sink(raw_sink)
+        self.last_raw_clip = raw_sink.stop()
+        return self.last_raw_clip
 
     def snapshot(self) -> Path | None:
         output = self.driver.last_output
@@ -258,6 +311,49 @@ class LiveSession:
         self._emit(Topic.SNAPSHOT, SnapshotState.SAVED, f"saved {path}")
         return path
 
+    # -- virtual camera ---------------------------------------------------------------------------
+    @property
+    def virtual_camera_on(self) -> bool:
+        return self.virtual_camera is not None and self.virtual_camera.active
+
+    def toggle_virtual_camera(self) -> bool:
+        if self.virtual_camera is not None:
+            self.stop_virtual_camera()
+        else:
+            self.start_virtual_camera()
+        return self.virtual_camera_on
+
+    def start_virtual_camera(self) -> str | None:
+        """Send the picture (no HUD) to a virtual camera at the source's size and rate; the device's
+        name, or None with a FAILED event saying what to install or load (the session keeps running)."""
+        if self.virtual_camera is not None:
+            return self.virtual_camera.device
+        output, source = self.driver.last_output, self.driver.source
+        width, height = (output.image.shape[1], output.image.shape[0]) if output is not None else \
+            (source.size or (1280, 720))
+        sink = VirtualCameraSink(width, height, fps=source.fps or 30.0, settings=self.virtual_camera_settings,
+                                 shown_mirrored=lambda: self.mirror)
+        try:
+            device = sink.start()
+        except VirtualCameraError as exc:
+            print(f"fastvit-fx: {exc}", file=sys.stderr)
+            self._emit(Topic.VIRTUAL_CAMERA, VirtualCameraState.FAILED, str(exc))
+            return None
+        self.virtual_camera = sink
+        self.driver.add_sink(sink)
+        self._emit(Topic.VIRTUAL_CAMERA, VirtualCameraState.ON,
+                   f"virtual camera on: {device} ({sink.width}x{sink.height} at {sink.fps:g} fps, {sink.format})")
+        return device
+
+    def stop_virtual_camera(self) -> None:
+        sink, self.virtual_camera = self.virtual_camera, None
+        if sink is None:
+            return
+        self.driver.remove_sink(sink)
+        sink.stop()
+        if sink.error is None:
+            self._emit(Topic.VIRTUAL_CAMERA, VirtualCameraState.OFF, "virtual camera off")
+
     # -- what happened ----------------------------------------------------------------------------
     def poll(self) -> list[Event]:
         """Events since the last call: actions' outcomes, and changes in the source, the model, the
@@ -266,6 +362,7 @@ class LiveSession:
         self._check_model()
         self._check_effect()
         self._check_recording()
+        self._check_virtual_camera()
         with self._lock:
             events, self._events = self._events, []
         return events
@@ -319,4 +416,15 @@ class LiveSession:
             self.driver.remove_sink(sink)
             self.recording = None
             self.last_clip = sink.stop()
+            self._stop_raw_recording()  # a raw clip ends with its clip
             self._emit(Topic.RECORDING, RecordingState.FAILED, sink.error)
+        raw = self.raw_recording
+        if raw is not None and not raw.active and raw.error:
+            self._stop_raw_recording()
+            self._emit(Topic.RECORDING, RecordingState.FAILED, f"raw clip: {raw.error}")
+
+    def _check_virtual_camera(self) -> None:
+        sink = self.virtual_camera
+        if sink is not None and sink.error:
+            self.stop_virtual_camera()
+            self._emit(Topic.VIRTUAL_CAMERA, VirtualCameraState.FAILED, sink.error)

@@ -14,8 +14,8 @@ class RecorderSink:
     """A sink that records what is shown: ``driver.add_sink(sink)`` after `start()`. The recorder
     never blocks the live path (a full queue drops the frame and counts it)."""
 
-    def __init__(self, folder: str | Path, fps: float = 30.0) -> None:
-        self.recorder = Recorder(folder, fps=fps)
+    def __init__(self, folder: str | Path, fps: float = 30.0, recorder: Recorder | None = None) -> None:
+        self.recorder = recorder or Recorder(folder, fps=fps)  # recorder: e.g. one with sound
 
     def start(self) -> Path:
         """The clip's path; RecordError (naming the folder) when it cannot start."""
