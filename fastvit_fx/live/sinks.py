@@ -6,7 +6,7 @@ from pathlib import Path
 
 import cv2
 
-from ..record import ClipInfo, Recorder, RecordError, prepare_folder, timestamped_path
+from ..record import DEFAULT_CRF, ClipInfo, Recorder, RecordError, prepare_folder, timestamped_path
 from .step import Output
 
 
@@ -14,8 +14,8 @@ class RecorderSink:
     """A sink that records what is shown: ``driver.add_sink(sink)`` after `start()`. The recorder
     never blocks the live path (a full queue drops the frame and counts it)."""
 
-    def __init__(self, folder: str | Path, fps: float = 30.0) -> None:
-        self.recorder = Recorder(folder, fps=fps)
+    def __init__(self, folder: str | Path, fps: float = 30.0, crf: int = DEFAULT_CRF) -> None:
+        self.recorder = Recorder(folder, fps=fps, crf=crf)
 
     def start(self) -> Path:
         """The clip's path; RecordError (naming the folder) when it cannot start."""
