@@ -18,7 +18,7 @@ from PyQt6.QtWidgets import QApplication  # noqa: E402
 from fastvit_fx.app.settings import AppSettings  # noqa: E402
 from fastvit_fx.app.main import build_window  # noqa: E402
 from fastvit_fx.app.window import PlainPreset  # noqa: E402
-from fastvit_fx.capture import CameraSource, DemoSource  # noqa: E402
+from fastvit_fx.io.capture import CameraSource, DemoSource  # noqa: E402
 from fastvit_fx.model import WeightsError  # noqa: E402
 
 from test_capture import FakeCapture, FakeWorld  # noqa: E402
@@ -228,7 +228,7 @@ def test_unwritable_record_folder_shows_a_message_and_the_app_keeps_running(qapp
 
 
 def test_recording_that_fails_mid_clip_stops_with_a_message(qapp, tmp_path, window, monkeypatch):
-    from fastvit_fx import record
+    from fastvit_fx.io import record
 
     def full(self, image, pts=None):
         raise OSError(28, "No space left on device")
@@ -361,7 +361,7 @@ def test_app_command_errors_are_one_line(qapp, tmp_path, capsys):
 
 
 def test_cameras_command(monkeypatch, capsys):
-    from fastvit_fx import capture
+    from fastvit_fx.io import capture
     from fastvit_fx.cli import main
 
     monkeypatch.setattr(capture, "list_cameras", lambda n: [])
@@ -374,7 +374,7 @@ def test_cameras_command(monkeypatch, capsys):
 
 
 def test_app_command_missing_camera_falls_back_and_is_not_remembered(qapp, tmp_path, monkeypatch, capsys):
-    from fastvit_fx import capture
+    from fastvit_fx.io import capture
     from fastvit_fx.cli import main
 
     monkeypatch.setenv("FASTVIT_FX_MODELS", str(tmp_path / "no-models-here"))
@@ -499,7 +499,7 @@ def test_window_messages_are_on_stderr_once_not_every_tick(qapp, tmp_path, capsy
 
 
 def test_camera_fallback_banner_goes_away(qapp, tmp_path, monkeypatch):
-    from fastvit_fx import capture
+    from fastvit_fx.io import capture
 
     monkeypatch.setitem(capture.SHOW_SECONDS, capture.StatusKind.FALLBACK, 0.5)
     window = make_window(tmp_path, source=CameraSource(5, opener=lambda i: None))
@@ -520,7 +520,7 @@ def test_camera_fallback_banner_goes_away(qapp, tmp_path, monkeypatch):
 
 def test_recording_below_the_camera_rate_warns_in_the_hud_and_on_stderr(qapp, tmp_path, window, monkeypatch,
                                                                         capsys):
-    from fastvit_fx import record
+    from fastvit_fx.io import record
 
     def slow(self):
         return record.RecordHealth(frames=40, dropped=7, missed=3, fps=14.8, target_fps=30.0, encode_ms=60.0,

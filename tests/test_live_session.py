@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fastvit_fx.capture import ArraySource, CameraSource
+from fastvit_fx.io.capture import ArraySource, CameraSource
 from fastvit_fx.live import ModelState
 from fastvit_fx.live.session import (EffectState, Event, LiveSession, RecordingState, SnapshotState, SourceState,
                                      Topic)

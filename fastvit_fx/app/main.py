@@ -54,7 +54,7 @@ def build_window(source, presets: list | None, settings, *, segmenter=None, segm
                  crf: int | None = None):
     """The session over `source` and the window over the session (not started). presets: fx Presets
     (None: just 'none'); make_effect(preset) builds one's renderer (default: fx.EffectRenderer)."""
-    from ..capture import DemoSource
+    from ..io.capture import DemoSource
     from ..live.session import LiveSession
     from .window import MainWindow, PlainPreset
 
@@ -96,7 +96,7 @@ def run_app(options) -> int:
     check_qt_platform()  # before the first PyQt6 import: Qt would abort instead of raising
     from PyQt6.QtWidgets import QApplication
 
-    from ..capture import VideoFileSource, VideoReader, open_source
+    from ..io.capture import VideoFileSource, VideoReader, open_source
     from ..paths import check_writable_folder
     from ..resources import default_weights
     from .settings import APPLICATION, ORGANIZATION, AppSettings

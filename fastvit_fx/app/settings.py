@@ -7,7 +7,7 @@ from pathlib import Path
 from PyQt6.QtCore import QSettings, QStandardPaths
 
 from ..paths import check_writable_folder
-from ..record import DEFAULT_CRF, RecordError, check_crf
+from ..io.record import DEFAULT_CRF, RecordError, check_crf
 
 ORGANIZATION = "fastvit-fx"
 APPLICATION = "fastvit-fx"

@@ -134,9 +134,9 @@ def run_soak(minutes: float = 0.5, effects: tuple[str, ...] = ("snow", "bounce")
     """Run the live path for `minutes` with `effects` (physics presets) and recording on; see the module
     docstring. `segmenter`: a Segmenter (the real network) or None for the demo's exact masks.
     `folder`: where clips go while they are written (default: a temporary folder, removed after)."""
-    from ..capture import DemoSource
+    from ..io.capture import DemoSource
     from ..fx import EffectRenderer, load_presets
-    from ..record import Recorder
+    from ..io.record import Recorder
 
     library = load_presets()
     presets = [library.get(name) for name in effects]  # a broken or unknown preset: PresetError, one line

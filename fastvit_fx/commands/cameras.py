@@ -7,7 +7,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from ..capture import list_cameras
+    from ..io.capture import list_cameras
 
     cameras = list_cameras(max(args.max, 1))
     if not cameras:

@@ -20,7 +20,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from ..capture import VideoReader
+    from ..io.capture import VideoReader
     from ..errors import UserError
     from ..live.offline import render_video
     from ..paths import check_writable_output

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from ..capture import FrameSource, SourceError, SourceStatus
+from ..io.capture import FrameSource, SourceError, SourceStatus
 from ..errors import UserError
-from ..record import DEFAULT_CRF, ClipInfo, RecordError, RecordHealth
+from ..io.record import DEFAULT_CRF, ClipInfo, RecordError, RecordHealth
 from .compose import View
 from .driver import DEFAULT_MASK_MODE, LiveDriver, MaskMode, ModelState
 from .sinks import RecorderSink, save_snapshot

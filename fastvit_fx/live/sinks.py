@@ -6,7 +6,7 @@ from pathlib import Path
 
 import cv2
 
-from ..record import DEFAULT_CRF, ClipInfo, Recorder, RecordError, prepare_folder, timestamped_path
+from ..io.record import DEFAULT_CRF, ClipInfo, Recorder, RecordError, prepare_folder, timestamped_path
 from .step import Output
 
 
