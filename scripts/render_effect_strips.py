@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Render every effect preset to a PNG strip (a few frames side by side) in docs/effects/.
 
-By default the input is the built-in demo scene (fastvit_fx.demo: a real person walking, swaying
+By default the input is the built-in demo scene (fastvit_fx.io.demo: a real person walking, swaying
 and swinging their arms in a room), segmented frame by frame by the shipped model exactly as the
 app does it (Segmenter(smooth=True): zoom tracking and temporal smoothing included), so the strips
 show what a user sees, segmentation mistakes and all. Other inputs:
@@ -68,7 +68,7 @@ class Source:
 
                 self.clip = SyntheticClip(w, h)
                 return
-            from fastvit_fx.demo import DemoScene
+            from fastvit_fx.io.demo import DemoScene
 
             self.scene = DemoScene(w, h)
             self.segmenter = self._segmenter(video=True)

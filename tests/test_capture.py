@@ -7,9 +7,9 @@ import time
 import numpy as np
 import pytest
 
-from fastvit_fx.capture import (ArraySource, CameraSource, DemoSource, Mailbox, SourceError, StatusKind,
+from fastvit_fx.io.capture import (ArraySource, CameraSource, DemoSource, Mailbox, SourceError, StatusKind,
                                 VideoFileSource, VideoReader, demo_frames, list_cameras, open_source)
-from fastvit_fx.demo import DemoScene
+from fastvit_fx.io.demo import DemoScene
 
 
 def wait_until(predicate, timeout=10.0, step=0.01):
@@ -146,7 +146,7 @@ def test_array_source_counts_and_ends():
 
 
 def _tiny_video(path, count=12, size=(64, 48), fps=24):
-    from fastvit_fx.record import ClipWriter
+    from fastvit_fx.io.record import ClipWriter
 
     with ClipWriter(path, *size, fps=fps) as writer:
         for i in range(count):
@@ -238,7 +238,7 @@ def test_a_truncated_video_warns_in_one_line_naming_the_file_and_the_frames(tmp_
     cut = _cut(full, tmp_path / "cut.mp4", 0.32)
     with VideoReader(full) as reader:
         assert sum(1 for _ in reader) == 150 and reader.warning is None
-    with caplog.at_level("WARNING", logger="fastvit_fx.capture"):
+    with caplog.at_level("WARNING", logger="fastvit_fx.io.capture"):
         with VideoReader(cut) as reader:
             read = sum(1 for _ in reader)
     assert 0 < read < 100

@@ -198,7 +198,7 @@ def test_render_with_a_broken_effect_reports_the_file_and_key_not_no_such_effect
     import numpy as np
 
     from fastvit_fx.cli import main
-    from fastvit_fx.record import ClipWriter
+    from fastvit_fx.io.record import ClipWriter
 
     effects = tmp_path / "effects"
     effects.mkdir()

@@ -37,6 +37,9 @@ def test_import_contracts_are_kept():
     ("fastvit_fx/backends/onnx_backend.py", "from ..model import load_model",
      "backends other than torch import no torch or timm"),
     ("fastvit_fx/fx/ops.py", "from PyQt6 import QtGui", "Qt only in the app"),
+    ("fastvit_fx/live/compose.py", "import torch", "the runtime path imports no torch or timm"),
+    ("fastvit_fx/live/session.py", "from PyQt6 import QtCore", "Qt only in the app"),
+    ("fastvit_fx/app/window.py", "import timm", "the runtime path imports no torch or timm"),
 ])
 def test_a_forbidden_import_breaks_a_contract(tmp_path, module, line, broken):
     shutil.copytree(ROOT / "fastvit_fx", tmp_path / "fastvit_fx", ignore=shutil.ignore_patterns("__pycache__"))

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from fastvit_fx.capture import ArraySource, Frame, FrameSource
+from fastvit_fx.io.capture import ArraySource, Frame, FrameSource
 from fastvit_fx.live import LiveDriver, MaskMode, View, as_effect, compose
 from fastvit_fx.live.carry import MaskCarrier, thumbnail
 from fastvit_fx.live.cuts import CutDetector

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fastvit_fx.capture import ArraySource, CameraSource
+from fastvit_fx.io.capture import ArraySource, CameraSource
 from fastvit_fx.live import ModelState
 from fastvit_fx.live.session import (EffectState, Event, LiveSession, RecordingState, SnapshotState, SourceState,
                                      Topic)
@@ -137,7 +137,9 @@ def test_source_that_will_not_open_falls_back_to_the_demo(tmp_path, capsys):
         events = s.poll()
         fallback = [e for e in events if e.topic is Topic.SOURCE]
         assert [e.state for e in fallback] == [SourceState.FELL_BACK]
-        assert "camera 5: not found or busy" in fallback[0].message and "showing the demo" in fallback[0].message
+        assert "camera 5: not found or busy" in fallback[0].message
+        assert fallback[0].message.endswith("showing synthetic instead")  # the fallback source names itself
+        assert fallback[0].status is s.source.status_info and fallback[0].status.show_s is not None
     finally:
         s.stop()
 

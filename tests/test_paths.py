@@ -60,7 +60,7 @@ def test_a_read_only_file_system_is_named(tmp_path, monkeypatch):
 def test_render_refuses_an_unwritable_out_before_loading_the_model(tmp_path, monkeypatch, capsys):
     from fastvit_fx.cli import main
     from fastvit_fx.commands import common
-    from fastvit_fx.record import ClipWriter
+    from fastvit_fx.io.record import ClipWriter
 
     video = tmp_path / "in.mp4"
     with ClipWriter(video, 64, 48, fps=10) as writer:

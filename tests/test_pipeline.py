@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from fastvit_fx.capture import ArraySource, DemoSource
+from fastvit_fx.io.capture import ArraySource, DemoSource
 from fastvit_fx.model import WeightsError
 from fastvit_fx.live import LiveDriver as Pipeline
 from fastvit_fx.live import MaskMode, ModelState, RateMeter, View

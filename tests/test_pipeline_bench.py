@@ -42,7 +42,7 @@ class DemoTruthSegmenter:
     last_ms = 1.0
 
     def __init__(self, seconds, size, fps):
-        from fastvit_fx.demo import DemoScene
+        from fastvit_fx.io.demo import DemoScene
 
         scene = DemoScene(*size, motion="fast")
         self.truths = {}

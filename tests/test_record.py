@@ -13,8 +13,8 @@ import av
 import numpy as np
 import pytest
 
-from fastvit_fx import record
-from fastvit_fx.record import ClipWriter, Recorder, RecordError, timestamped_path
+from fastvit_fx.io import record
+from fastvit_fx.io.record import ClipWriter, Recorder, RecordError, timestamped_path
 
 W, H = 96, 64
 
@@ -132,7 +132,7 @@ def test_killed_mid_clip_leaves_a_playable_file(tmp_path):
         import sys, time
         import numpy as np
         sys.path.insert(0, {str(Path(__file__).resolve().parents[1])!r})
-        from fastvit_fx.record import Recorder
+        from fastvit_fx.io.record import Recorder
         rec = Recorder({str(tmp_path)!r}, fps=30, queue_frames=400)
         path = rec.start()
         print(path, flush=True)
@@ -263,7 +263,7 @@ def test_health_counts_frames_that_never_came_and_warns_below_the_camera_rate(tm
 
 
 def test_default_quality_keeps_720p_webcam_clips_well_under_the_old_bitrate(tmp_path):
-    from fastvit_fx.capture import demo_frames
+    from fastvit_fx.io.capture import demo_frames
 
     images, _ = demo_frames(45, 1280, 720)  # the demo scene: a person, a room, sensor noise
     path = tmp_path / "720p.mp4"

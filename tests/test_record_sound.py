@@ -8,9 +8,9 @@ import av
 import numpy as np
 import pytest
 
-from fastvit_fx.audio_track import SampleEncoder
-from fastvit_fx.microphone import BlockClock, open_microphone
-from fastvit_fx.record_sound import SYNC_TOLERANCE_S, SoundRecorder
+from fastvit_fx.io.audio_track import SampleEncoder
+from fastvit_fx.io.microphone import BlockClock, open_microphone
+from fastvit_fx.io.record_sound import SYNC_TOLERANCE_S, SoundRecorder
 
 from test_render_sound import flash_time, tone_onset
 
@@ -148,7 +148,7 @@ def test_counting_alone_would_drift():
 
 
 def test_one_microphone_feeds_the_clip_and_the_raw_clip():
-    from fastvit_fx.microphone import SharedAudio
+    from fastvit_fx.io.microphone import SharedAudio
 
     source = FakeAudio(tone_at=T0)
     total = len(source.blocks)

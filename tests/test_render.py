@@ -15,7 +15,7 @@ from fastvit_fx.segment import Segmenter
 
 def make_video(path, count=20, size=(96, 64), fps=Fraction(25), audio=False):
     """A tiny clip: the demo scene at a small size (and a tone, with audio=True)."""
-    from fastvit_fx.capture import demo_frames
+    from fastvit_fx.io.capture import demo_frames
 
     images, _ = demo_frames(count, size[0], size[1], fps=float(fps))
     with av.open(str(path), "w") as container:

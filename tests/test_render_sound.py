@@ -8,7 +8,7 @@ import av
 import numpy as np
 import pytest
 
-from fastvit_fx.audio_track import AudioTrackError, copy_audio_track
+from fastvit_fx.io.audio_track import AudioTrackError, copy_audio_track
 from fastvit_fx.cli import main
 from fastvit_fx.live.offline import render_video
 

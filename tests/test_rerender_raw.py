@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fastvit_fx.capture import ArraySource, VideoReader
+from fastvit_fx.io.capture import ArraySource, VideoReader
 from fastvit_fx.cli import main
 from fastvit_fx.live.session import LiveSession
 

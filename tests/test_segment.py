@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fastvit_fx import Segmenter, open_segmenter
+from fastvit_fx import open_segmenter
 from fastvit_fx.model import WeightsError
 from fastvit_fx.segment.letterbox import crop_valid, letterbox_shape, to_network_input
 from fastvit_fx.segment.refine import TemporalSmoother, apply_size, guided_upsample

@@ -44,3 +44,29 @@ def test_exceptions_in_the_effect_are_counted_as_crashes(tmp_path, monkeypatch):
                       folder=str(tmp_path))
     assert report.crashes >= 1
     assert report.errors and "simulated failure" in report.errors[0]
+
+
+def test_bench_command_runs_the_soak_only_when_asked(monkeypatch, capsys):
+    from fastvit_fx import cli
+    from fastvit_fx.bench import soak
+    from fastvit_fx.commands import bench
+
+    asked = {}
+
+    def fake_bench_soak(minutes, weights=None, progress=None):
+        asked["minutes"] = minutes
+        return soak.SoakReport(minutes=minutes, effects=["snow"], frames=90, fps=29.5, target_fps=30.0,
+                               rss_start_mb=300.0, rss_end_mb=301.5, rss_growth_mb=1.5, rss_peak_mb=310.0,
+                               crashes=0, stalls=0, clips=1, rec_frames=88, rec_dropped=0, rec_missed=2)
+
+    monkeypatch.setattr(soak, "bench_soak", fake_bench_soak)
+    args = cli.build_parser().parse_args(["bench"])
+    assert "soak" in bench.SECTIONS and "soak" not in args.sections and args.minutes == 0.5
+    assert cli.main(["bench", "--sections", "soak", "--minutes", "0.25"]) == 0
+    assert asked["minutes"] == 0.25
+    assert "soak 0.25 min (snow, recording): 90 frames at 29.5 fps" in capsys.readouterr().out
+    assert cli.main(["bench", "--sections", "soak", "--minutes", "0.1", "--json"]) == 0
+    import json
+
+    row = json.loads(capsys.readouterr().out)["soak"][0]
+    assert row["frames"] == 90 and row["rss_growth_mb"] == 1.5

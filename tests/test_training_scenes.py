@@ -14,7 +14,7 @@ import torch
 from fastvit_fx.training.augment import IGNORE, make_sample, paste_clutter, turn_cutout
 from fastvit_fx.training.data import (AugmentedPeople, parse_shares, read_manifest, sequence_name,
                                       source_sample_weights, valid_map)
-from fastvit_fx.training.evaluate import evaluate, evaluate_video, flicker, score_mask
+from fastvit_fx.training.evaluate import evaluate_video, flicker, score_mask
 from fastvit_fx.training.losses import segmentation_loss
 from fastvit_fx.training.loop import TrainConfig, selection_score, train
 

@@ -13,7 +13,7 @@ import pytest
 pyvirtualcam = pytest.importorskip("pyvirtualcam", reason="pyvirtualcam (the virtualcam extra) is not installed")
 from pyvirtualcam.util import decode_fourcc, encode_fourcc  # noqa: E402
 
-from fastvit_fx.capture import Frame  # noqa: E402
+from fastvit_fx.io.capture import Frame  # noqa: E402
 from fastvit_fx.live.step import Output  # noqa: E402
 from fastvit_fx.live.virtual_camera import (VirtualCameraError, VirtualCameraSettings,  # noqa: E402
                                             VirtualCameraSink, list_virtual_cameras, no_device_message,

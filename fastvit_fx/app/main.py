@@ -8,24 +8,33 @@ from pathlib import Path
 from ..errors import UserError
 
 
-def load_effects() -> tuple[list, list[str], object | None]:
-    """(presets in hotkey order, problems to show, renderer factory) from the effects engine.
-    Without a working engine: just 'none', with the reason as a notice."""
+def load_effects() -> tuple[object | None, list[str], object | None]:
+    """(the PresetSet, problems to show, renderer factory) from the effects engine. Without a working
+    engine: no presets (the window offers just 'none'), with the reason as a notice."""
     try:
         from ..fx import EffectRenderer, load_presets
     except ImportError as exc:
-        return [], [f"effects engine not available ({exc}); showing the camera as it is"], None
+        return None, [f"effects engine not available ({exc}); showing the camera as it is"], None
     library = load_presets()
-    return list(library.presets), list(getattr(library, "errors", []) or []), EffectRenderer
+    return library, list(library.errors), EffectRenderer
 
 
-def choose_effect(presets: list, name: str | None) -> str | None:
-    if name is None:
-        return None
-    names = [p.name for p in presets]
-    if presets and name not in names:
-        raise UserError(f"effect {name!r}: no such effect; choose one of {', '.join(names)}")
-    return name
+def choose_effect(library, name: str | None) -> str | None:
+    """`name` if the library has it; otherwise PresetError with the reason: its file's own problem
+    (file and key) when that file is broken, else the list of choices."""
+    if name is None or library is None:
+        return name if library is not None else None
+    return library.get(name).name
+
+
+def check_qt_platform() -> None:
+    """Qt aborts the whole process (SIGABRT) when its platform plugin cannot load a system library;
+    find that out first and say it in one line (before anything imports PyQt6)."""
+    from . import platform_check
+
+    problem = platform_check.qt_platform_problem()
+    if problem:
+        raise UserError(problem)
 
 
 def _check_display() -> None:
@@ -42,10 +51,11 @@ def _check_display() -> None:
 def build_window(source, presets: list | None, settings, *, segmenter=None, segmenter_factory=None,
                  make_effect=None, effect: str | None = None, record_dir=None, demo_factory=None,
                  notices: list[str] | None = None, truth_masks: bool = False, mask_mode: str | None = None,
-                 record_raw: bool = False, virtual_camera_settings=None, open_audio=None):
+                 record_raw: bool = False, virtual_camera_settings=None, open_audio=None,
+                 crf: int | None = None):
     """The session over `source` and the window over the session (not started). presets: fx Presets
     (None: just 'none'); make_effect(preset) builds one's renderer (default: fx.EffectRenderer)."""
-    from ..capture import DemoSource
+    from ..io.capture import DemoSource
     from ..live.session import LiveSession
     from ..live.virtual_camera import VirtualCameraSettings
     from .window import MainWindow, PlainPreset
@@ -57,7 +67,7 @@ def build_window(source, presets: list | None, settings, *, segmenter=None, segm
                           mirror=settings.mirror, mask_mode=mask_mode or settings.mask_mode,
                           truth_masks=truth_masks, demo_factory=demo_factory or DemoSource, record_raw=record_raw,
                           virtual_camera_settings=virtual_camera_settings or VirtualCameraSettings(),
-                          open_audio=open_audio)
+                          open_audio=open_audio, crf=settings.crf if crf is None else crf)
     return MainWindow(session, settings, notices=notices)
 
 
@@ -92,18 +102,23 @@ def _effect_renderer(preset):
 def run_app(options) -> int:
     """options: argparse namespace from commands/app.py (camera, source, effect, backend, record_dir,
     weights, size, device, mask_mode, settings)."""
+    _check_display()
+    check_qt_platform()  # before the first PyQt6 import: Qt would abort instead of raising
     from PyQt6.QtWidgets import QApplication
 
-    from ..capture import VideoFileSource, VideoReader, open_source
-    from ..microphone import open_microphone
+    from ..io.capture import VideoFileSource, VideoReader, open_source
+    from ..io.microphone import open_microphone
+    from ..paths import check_writable_folder
     from ..resources import default_weights
     from .settings import APPLICATION, ORGANIZATION, AppSettings
 
-    _check_display()
     if options.weights is not None and not Path(options.weights).expanduser().exists():
         raise UserError(f"weights file {options.weights}: no such file")
-    presets, problems, renderer_cls = load_effects()
-    effect = choose_effect(presets, getattr(options, "effect", None))
+    # a folder that cannot be written is one line now, not a failed recording later (nor a saved default)
+    record_dir = check_writable_folder(options.record_dir) if options.record_dir else None
+    library, problems, renderer_cls = load_effects()
+    effect = choose_effect(library, getattr(options, "effect", None))
+    presets = list(library.presets) if library is not None else []
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName(ORGANIZATION)
@@ -120,9 +135,10 @@ def run_app(options) -> int:
     backend = options.backend or settings.backend
     if options.backend:
         settings.backend = options.backend
-    record_dir = Path(options.record_dir).expanduser() if options.record_dir else settings.record_dir
-    if options.record_dir:
+    if record_dir is not None:
         settings.record_dir = record_dir
+    else:
+        record_dir = settings.record_dir
     if getattr(options, "mask_mode", None):
         settings.mask_mode = options.mask_mode
 
@@ -133,8 +149,9 @@ def run_app(options) -> int:
                           make_effect=make_effect, effect=effect, record_dir=record_dir, notices=problems,
                           record_raw=getattr(options, "record_raw", False),
                           virtual_camera_settings=virtual_camera_settings(options),
-                          open_audio=None if getattr(options, "no_sound", False) else open_microphone)
-    if options.weights is None and not default_weights().exists():
+                          open_audio=None if getattr(options, "no_sound", False) else open_microphone,
+                          crf=settings.crf)
+    if options.weights is None and not default_weights().exists():  # said at once; the window's notice follows
         print(f"fastvit-fx: no trained weights yet ({default_weights()}): the app runs, effects start "
               "as soon as that file exists", file=sys.stderr)
     window.show()

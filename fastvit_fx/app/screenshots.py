@@ -30,7 +30,7 @@ def take(out_dir: str | Path, effects: list[str], settle: float = 4.0, size=(128
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PyQt6.QtWidgets import QApplication
 
-    from ..capture import DemoSource
+    from ..io.capture import DemoSource
     from ..fx import EffectRenderer, load_presets
     from .main import build_window, live_segmenter_factory
     from .settings import AppSettings

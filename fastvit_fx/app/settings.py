@@ -1,10 +1,13 @@
 """What the app remembers between launches (QSettings): camera, effect, mirror, record folder, backend,
-mask mode."""
+mask mode, recording quality."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from PyQt6.QtCore import QSettings, QStandardPaths
+
+from ..paths import check_writable_folder
+from ..io.record import DEFAULT_CRF, RecordError, check_crf
 
 ORGANIZATION = "fastvit-fx"
 APPLICATION = "fastvit-fx"
@@ -66,7 +69,22 @@ class AppSettings:
 
     @record_dir.setter
     def record_dir(self, value: str | Path) -> None:
-        self._q.setValue("record_dir", str(value))
+        """Only a folder that can be written is remembered (UserError naming it otherwise): a bad one
+        would fail every recording of every later launch."""
+        self._q.setValue("record_dir", str(check_writable_folder(value)))
+
+    @property
+    def crf(self) -> int:
+        """The recorder's constant quality (x264 CRF 0-51; lower: better and bigger). A bad value in
+        the settings file falls back to the default rather than stopping every recording."""
+        try:
+            return check_crf(self._get("crf", DEFAULT_CRF, int))
+        except RecordError:
+            return DEFAULT_CRF
+
+    @crf.setter
+    def crf(self, value: int) -> None:
+        self._q.setValue("crf", check_crf(value))
 
     @property
     def backend(self) -> str:

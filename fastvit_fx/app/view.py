@@ -39,11 +39,23 @@ class HudState:
     recording: bool = False
     rec_seconds: float = 0.0
     rec_dropped: int = 0
+    rec_warning: str = ""  # the clip is falling below the camera's rate (RecordHealth.warning)
     mirror: bool = False
     debug: bool = False
     source: str = ""
     help_rows: list[tuple[str, str]] = field(default_factory=list)  # (keys, what they do)
     effect_rows: list[tuple[str, str, str]] = field(default_factory=list)  # (key, name, description)
+
+    def recording_lines(self) -> list[str]:
+        """What the top-right recording panel says: time, drops, and a warning while the clip is short
+        of the camera's rate."""
+        if not self.recording:
+            return []
+        seconds = int(self.rec_seconds)
+        line = f"REC {seconds // 60:02d}:{seconds % 60:02d}"
+        if self.rec_dropped:
+            line += f"  dropped {self.rec_dropped}"
+        return [line, self.rec_warning] if self.rec_warning else [line]
 
 
 def to_qimage(image: np.ndarray) -> QImage:
@@ -183,10 +195,7 @@ class VideoView(QWidget):
         p.drawText(QPointF(box.left() + pad, y), line3)
         # top right: recording
         if h.recording:
-            seconds = int(h.rec_seconds)
-            text = f"REC {seconds // 60:02d}:{seconds % 60:02d}"
-            if h.rec_dropped:
-                text += f"  dropped {h.rec_dropped}"
+            text, *warning = h.recording_lines()
             f = self._font(20 * u, bold=True)
             m = QFontMetrics(f)
             dot = m.height() * 0.55
@@ -201,6 +210,15 @@ class VideoView(QWidget):
             p.setFont(f)
             p.setPen(QColor(255, 255, 255))
             p.drawText(QPointF(box.left() + 2 * pad + dot, cy + (m.ascent() - m.descent()) / 2), text)
+            if warning:
+                fw = self._font(14 * u)
+                mw = QFontMetrics(fw)
+                ww = mw.horizontalAdvance(warning[0]) + 2 * pad
+                wbox = QRectF(self.width() - pad - ww, box.bottom() + pad / 2, ww, mw.height() + pad)
+                self._panel(p, wbox)
+                p.setFont(fw)
+                p.setPen(LEVEL_COLOURS["warning"])
+                p.drawText(wbox, Qt.AlignmentFlag.AlignCenter, warning[0])
         # bottom right: where help is
         f = self._font(13 * u)
         p.setFont(f)

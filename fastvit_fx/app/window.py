@@ -4,9 +4,13 @@ session (driver, effects, recorder, sinks) and hands it over.
 Frames arrive on the session's render thread; the window keeps only the newest and shows it on the
 GUI thread (a queued signal, coalesced: a busy GUI skips frames, it never queues them). A timer reads
 the session's numbers and events a few times a second for the HUD and the notices.
+
+Every notice the window shows is also one line on stderr (`_say`), once per change, so a user who
+launched from a terminal (or a log) sees what the window said.
 """
 from __future__ import annotations
 
+import sys
 import threading
 from dataclasses import dataclass
 
@@ -59,6 +63,7 @@ NOTICE_STYLE: dict = {
     RecordingState.SAVED: ("ok", 8),
     RecordingState.EMPTY: ("warning", 6),
     RecordingState.FAILED: ("error", 15),
+    RecordingState.BELOW_RATE: ("warning", 6),
     SnapshotState.SAVED: ("ok", 5),
     SnapshotState.NO_FRAME: ("warning", 4),
     SnapshotState.FAILED: ("error", 10),
@@ -69,7 +74,10 @@ NOTICE_STYLE: dict = {
 # one notice line per topic; an effect's failure has its own, so choosing another effect keeps it apart
 NOTICE_KEYS = {Topic.SOURCE: "source", Topic.MODEL: "model", Topic.EFFECT: "effect", Topic.RECORDING: "record",
                Topic.SNAPSHOT: "snapshot", EffectState.FAILED: "effect-error", EffectState.WORKING: "effect-error",
-               SourceState.FELL_BACK: "fallback", Topic.VIRTUAL_CAMERA: "virtual-camera"}
+               SourceState.FELL_BACK: "fallback", Topic.VIRTUAL_CAMERA: "virtual-camera",
+               RecordingState.BELOW_RATE: "record-rate"}
+# answers to the user's own key press, on screen only: stderr gets what they might otherwise miss
+SCREEN_ONLY = {EffectState.CHOSEN}
 
 
 class MainWindow(QMainWindow):
@@ -84,6 +92,7 @@ class MainWindow(QMainWindow):
         self._pending: Output | None = None
         self._pending_lock = threading.Lock()
         self._signal_pending = False
+        self._said: dict[str, str] = {}  # notice key -> the line last printed on stderr
 
         self.view = VideoView(self)
         self.setCentralWidget(self.view)
@@ -104,7 +113,7 @@ class MainWindow(QMainWindow):
                                          lambda p=preset: self.set_effect(p), group="effect"))
         self._key_map = {k: b for b in self.bindings for k in b.keys}
         for text in list(notices or []) + warnings:
-            self.view.notify(f"startup-{hash(text)}", text, "warning", seconds=12)
+            self._say(f"startup-{hash(text)}", text, "warning", seconds=12)
         self._fill_help()
         self._show_effect()
 
@@ -199,7 +208,7 @@ class MainWindow(QMainWindow):
         mirror = self.session.toggle_mirror()
         self.settings.mirror = mirror
         self.view.hud.mirror = mirror
-        self.view.notify("mirror", "mirror on" if mirror else "mirror off", "info", 2)
+        self._say("mirror", "mirror on" if mirror else "mirror off", "info", 2, echo=False)
 
     def toggle_debug(self) -> None:
         self.view.hud.debug = self.session.toggle_debug()
@@ -250,8 +259,20 @@ class MainWindow(QMainWindow):
 
     def show_event(self, event: Event) -> None:
         level, seconds = NOTICE_STYLE.get(event.state, ("info", 6))
+        if event.status is not None:  # the source says how long its news is worth showing
+            seconds = event.status.show_s
         key = NOTICE_KEYS.get(event.state) or NOTICE_KEYS[event.topic]
-        self.view.notify(key, event.message, level, seconds)
+        self._say(key, event.message, level, seconds, echo=event.state not in SCREEN_ONLY)
+
+    def _say(self, key: str, text: str | None, level: str, seconds: float | None, echo: bool = True) -> None:
+        """Show a notice (None clears it) and print it on stderr, once: the same line under the same
+        key is not printed again until something else was said there."""
+        self.view.notify(key, text, level, seconds)
+        if text is None:
+            self._said.pop(key, None)
+        elif echo and self._said.get(key) != text:
+            self._said[key] = text
+            print(f"fastvit-fx: {text}", file=sys.stderr, flush=True)
 
     def _update_recording_hud(self) -> None:
         hud = self.view.hud
@@ -259,6 +280,8 @@ class MainWindow(QMainWindow):
         hud.recording = self.session.is_recording
         hud.rec_seconds = sink.recorder.elapsed if hud.recording else 0.0
         hud.rec_dropped = sink.recorder.dropped if sink is not None else 0
+        health = self.session.recording_health()
+        hud.rec_warning = (health.warning or "") if health is not None else ""
 
     def _tick(self) -> None:
         stats = self.session.stats()

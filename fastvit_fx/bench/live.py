@@ -61,7 +61,7 @@ class _Witness:
 
 
 def fast_demo_frames(seconds: float, size: tuple[int, int], fps: float) -> tuple[list, list]:
-    from ..demo import DemoScene
+    from ..io.demo import DemoScene
 
     scene = DemoScene(size[0], size[1], motion="fast")
     images, truths = [], []
@@ -74,7 +74,7 @@ def fast_demo_frames(seconds: float, size: tuple[int, int], fps: float) -> tuple
 
 def measure_mode(mode: str, images: list, truths: list, segmenter, effect, seconds: float, fps: float,
                  warmup: float, extra_ms: float = 0.0) -> dict:
-    from ..capture import ArraySource
+    from ..io.capture import ArraySource
     from ..live import LiveDriver
 
     index = {id(image): k for k, image in enumerate(images)}

@@ -42,7 +42,7 @@ def bench_pipeline(seconds: float = 4.0, presets=None, record: bool = True, size
                    fps: float = 30.0, weights=None, warmup: float = 1.5, segmenter=None) -> list[dict]:
     """One row per preset: delivered fps (target `fps`), segmentation rate and time, render time,
     latency, and with record=True the frames the recorder wrote and dropped."""
-    from ..capture import ArraySource, demo_frames
+    from ..io.capture import ArraySource, demo_frames
     from ..fx import EffectRenderer, load_presets
     from ..live import LiveDriver
     from ..live.sinks import RecorderSink
@@ -98,10 +98,10 @@ def bench_render(seconds: float = 3.0, presets=("blur-bg",), size: tuple[int, in
                  fps: float = 30.0, weights=None, segmenter=None) -> list[dict]:
     """Offline render of a `seconds`-long clip of the demo scene: one row per preset with the wall
     time and the speed as a multiple of real time (>= 1: faster than playback)."""
-    from ..capture import demo_frames
+    from ..io.capture import demo_frames
     from ..fx import EffectRenderer, load_presets
     from ..live.offline import render_video  # it caps torch's threads while it runs (live/threads.py)
-    from ..record import ClipWriter
+    from ..io.record import ClipWriter
 
     library = load_presets()
     images, _ = demo_frames(int(round(seconds * fps)), size[0], size[1], fps=fps)

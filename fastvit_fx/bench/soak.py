@@ -75,8 +75,8 @@ class SoakReport:
 
 
 class Live(NamedTuple):
-    """The four things the soak does with the live driver; `open_live` is the one place that knows
-    which driver that is."""
+    """What the soak does with the live path; `open_live` is the one place that knows which driver
+    that is."""
 
     start: Callable[[], None]
     stop: Callable[[], None]
@@ -87,14 +87,14 @@ class Live(NamedTuple):
 
 
 def open_live(source, renderer, segmenter=None) -> Live:
-    """The live driver on `source` with `renderer`; segmenter None: the demo's exact masks."""
-    from ..pipeline import Pipeline
+    """The app's live driver on `source` with `renderer`; segmenter None: the demo's exact masks."""
+    from ..live import LiveDriver
 
-    pipeline = Pipeline(source, segmenter, effect=renderer, truth_masks=segmenter is None)
-    return Live(start=pipeline.start, stop=pipeline.stop, frames=lambda: pipeline.frames_out,
-                set_effect=pipeline.set_effect,
-                add_sink=lambda sink: pipeline.add_sink(lambda out: sink(out.image, out.frame.t)),
-                error=lambda: pipeline.render_error)
+    driver = LiveDriver(source, segmenter, effect=renderer, truth_masks=segmenter is None)
+    return Live(start=driver.start, stop=driver.stop, frames=lambda: driver.frames_out,
+                set_effect=driver.set_effect,
+                add_sink=lambda sink: driver.add_sink(lambda out: sink(out.image, out.frame.t)),
+                error=lambda: driver.render_error)
 
 
 class _Counting:
@@ -134,9 +134,9 @@ def run_soak(minutes: float = 0.5, effects: tuple[str, ...] = ("snow", "bounce")
     """Run the live path for `minutes` with `effects` (physics presets) and recording on; see the module
     docstring. `segmenter`: a Segmenter (the real network) or None for the demo's exact masks.
     `folder`: where clips go while they are written (default: a temporary folder, removed after)."""
-    from ..capture import DemoSource
+    from ..io.capture import DemoSource
     from ..fx import EffectRenderer, load_presets
-    from ..record import Recorder
+    from ..io.record import Recorder
 
     library = load_presets()
     presets = [library.get(name) for name in effects]  # a broken or unknown preset: PresetError, one line
@@ -234,3 +234,11 @@ def run_soak(minutes: float = 0.5, effects: tuple[str, ...] = ("snow", "bounce")
         rss_peak_mb=max(x[2] for x in samples), crashes=crashes, stalls=stalls, clips=clips,
         rec_frames=rec_frames, rec_dropped=rec_dropped, rec_missed=rec_missed, encoders=encoders,
         errors=reasons[:5], samples=samples)
+
+
+def bench_soak(minutes: float = 0.5, weights=None, progress: Callable[[str], None] | None = None) -> SoakReport:
+    """The soak section of `fastvit-fx bench`: the trained segmenter (as the app builds it), on the demo."""
+    from .pipeline import _segmenter
+
+    segmenter, _ = _segmenter(weights)
+    return run_soak(minutes=minutes, segmenter=segmenter, progress=progress)

@@ -24,7 +24,7 @@ PRELOAD_TORCH = "import torch, timm  # the reference: what the runtime used to i
 
 FIRST_FRAME = """
 import json, sys, time
-from fastvit_fx.capture import open_source
+from fastvit_fx.io.capture import open_source
 from fastvit_fx.fx import EffectRenderer, load_presets
 from fastvit_fx.segment import open_segmenter
 

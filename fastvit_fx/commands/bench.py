@@ -1,15 +1,18 @@
 """`fastvit-fx bench`: segmentation latency per backend and size, mask upsampling, effects cost, pipeline rate,
-start-up time and memory."""
+start-up time and memory; on request, a soak (the live path left running, watched for leaks and crashes)."""
 from __future__ import annotations
 
 import importlib.util
 import json
+import sys
 
-SECTIONS = ("segmentation", "refine", "effects", "pipeline", "live", "startup")
+SECTIONS = ("segmentation", "refine", "effects", "pipeline", "live", "startup", "soak")
+# the soak runs for minutes by design: only when asked for by name
+DEFAULT_SECTIONS = tuple(s for s in SECTIONS if s != "soak")
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS))
+    parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(DEFAULT_SECTIONS))
     parser.add_argument("--sizes", nargs="+", type=int, default=[192, 256, 320], help="network input sizes")
     parser.add_argument("--backends", nargs="+", default=None,
                         help="backends to time (default: every one available here)")
@@ -17,6 +20,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--weights", default=None)
     parser.add_argument("--startup-runs", type=int, default=3,
                         help="startup: fresh processes per case (the median is reported)")
+    parser.add_argument("--minutes", type=float, default=0.5,
+                        help="soak: how long to run the live path with physics and recording on")
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
 
 
@@ -62,9 +67,19 @@ def run(args) -> int:
         from ..bench.live import bench_live, format_live
 
         report["live"] = bench_live(weights=args.weights)
+    soak = None
+    if "soak" in args.sections:
+        from ..bench.soak import bench_soak
+
+        soak = bench_soak(minutes=args.minutes, weights=args.weights,
+                          progress=lambda line: print(f"soak: {line}", file=sys.stderr))
+        report["soak"] = [soak.row()]
     if args.json:
         print(json.dumps(report, indent=2, default=str))
         return 0
+    if soak is not None:
+        print(soak.summary() + "\n")
+        report.pop("soak")
     if "live" in report:
         print(format_live(report.pop("live")) + "\n")
     seg = report.get("segmentation")

@@ -8,7 +8,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from ..capture import list_cameras
+    from ..io.capture import list_cameras
     from ..live.virtual_camera import print_virtual_cameras
 
     cameras = list_cameras(max(args.max, 1))

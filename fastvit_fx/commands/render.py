@@ -28,7 +28,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from ..capture import VideoReader
+    from ..io.capture import VideoReader
     from ..errors import UserError
     from ..live.offline import render_video
     from ..paths import check_writable_output
@@ -80,7 +80,7 @@ def zoom_every_frame(segmenter) -> None:
 def carry_sound(picture: Path, source: Path, out: Path) -> None:
     """out = the rendered picture + the input's sound; if the sound can't be carried, a silent clip and
     one line saying why."""
-    from ..audio_track import AudioTrackError, copy_audio_track
+    from ..io.audio_track import AudioTrackError, copy_audio_track
 
     try:
         how = copy_audio_track(picture, source, out)

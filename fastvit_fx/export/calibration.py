@@ -49,7 +49,7 @@ def shipped_calibration_dir() -> Path:
 
 def builtin_calibration_frames(count: int = 32, seed: int = 0) -> list[np.ndarray]:
     """Calibration frames with no data at hand: the shipped set (see shipped_calibration_dir), up to
-    `count` of them; where it is missing, the built-in demo scene (fastvit_fx/demo.py) at many
+    `count` of them; where it is missing, the built-in demo scene (fastvit_fx/io/demo.py) at many
     poses, each with a random exposure, contrast, colour cast, noise level and mirror."""
     import cv2
 
@@ -58,7 +58,7 @@ def builtin_calibration_frames(count: int = 32, seed: int = 0) -> list[np.ndarra
         return read_calibration_images(shipped, limit=count)
 
     try:
-        from ..demo import DemoScene
+        from ..io.demo import DemoScene
     except ImportError:
         raise BackendError("int8 calibration: the built-in demo scene is missing; pass --calib FOLDER") from None
     scene = DemoScene(1280, 720)

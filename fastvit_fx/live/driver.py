@@ -28,7 +28,7 @@ import traceback
 from typing import Callable
 
 
-from ..capture import FrameSource
+from ..io.capture import FrameSource
 from .carry import thumbnail
 from .compose import View
 from .cuts import CutDetector

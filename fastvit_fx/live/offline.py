@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..capture import Frame
+from ..io.capture import Frame
 from .compose import View
 from .step import FrameStep, Output
 from .threads import capped_network_threads
@@ -105,8 +105,8 @@ def render_video(input_path: str | Path, out_path: str | Path, effect, segmenter
     overlap=True decodes, composes and encodes on helper threads while this one segments, so both
     cores work; the output is identical to overlap=False.
     """
-    from ..capture import VideoReader
-    from ..record import ClipWriter, RecordError
+    from ..io.capture import VideoReader
+    from ..io.record import ClipWriter, RecordError
 
     step = FrameStep(effect, strict=True)
     reader = VideoReader(input_path)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..capture import Frame
+from ..io.capture import Frame
 from .carry import MaskCarrier, thumbnail
 from .cuts import CutDetector
 from .stats import Smoothed

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..record_sound import SoundRecorder
+from ..io.record_sound import SoundRecorder
 from .sinks import RecorderSink
 from .step import Output
 

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from ..capture import FrameSource, SourceError
+from ..io.capture import FrameSource, SourceError, SourceStatus
 from ..errors import UserError
-from ..record import ClipInfo, RecordError
-from ..microphone import SharedAudio
-from ..record_sound import SoundRecorder
+from ..io.microphone import SharedAudio
+from ..io.record import DEFAULT_CRF, ClipInfo, RecordError, RecordHealth
+from ..io.record_sound import SoundRecorder
 from .compose import View
 from .driver import DEFAULT_MASK_MODE, LiveDriver, MaskMode, ModelState
 from .raw_sink import RawRecorderSink
@@ -59,6 +59,7 @@ class RecordingState(enum.Enum):
     SAVED = "saved"
     EMPTY = "empty"  # stopped before any frame arrived; nothing saved
     FAILED = "failed"  # could not start, or stopped by a write error (full disk, folder gone)
+    BELOW_RATE = "below rate"  # the clip fell below the camera's rate (said once each time it happens)
 
 
 class SnapshotState(enum.Enum):
@@ -72,12 +73,14 @@ class Event:
     topic: Topic
     state: enum.Enum  # SourceState, ModelState, EffectState, RecordingState, SnapshotState or VirtualCameraState
     message: str | None = None  # one line for the user; None: nothing to say (a problem is over)
+    status: SourceStatus | None = None  # a source's status behind the event: its kind and how long to show it
 
 
 class LiveSession:
     """presets: objects with .name (and optionally .hotkey, .description), in order. make_effect(preset)
     builds the effect for one (None: the frame as it is). segmenter / segmenter_factory / truth_masks:
-    as for LiveDriver. demo_factory: the source to fall back on when the chosen one won't open."""
+    as for LiveDriver. demo_factory: the source to fall back on when the chosen one won't open.
+    crf: the recorder's constant quality (x264 CRF; lower is better and bigger)."""
 
     def __init__(self, source: FrameSource, presets: list, *, make_effect: Callable[[object], object] | None = None,
                  segmenter=None, segmenter_factory: Callable[[], object] | None = None,
@@ -85,13 +88,15 @@ class LiveSession:
                  mask_mode: MaskMode | str = DEFAULT_MASK_MODE, truth_masks: bool = False,
                  demo_factory: Callable[[], FrameSource] | None = None, record_raw: bool = False,
                  virtual_camera_settings: VirtualCameraSettings = VirtualCameraSettings(),
-                 open_audio: Callable[[], tuple[object | None, str | None]] | None = None) -> None:
+                 open_audio: Callable[[], tuple[object | None, str | None]] | None = None,
+                 crf: int = DEFAULT_CRF) -> None:
         if not presets:
             raise ValueError("a session needs at least one preset")
         self.presets = list(presets)
         self.make_effect = make_effect or (lambda preset: None)
         self.record_dir = Path(record_dir)
         self.demo_factory = demo_factory
+        self.crf = crf
         self.driver = LiveDriver(source, segmenter, segmenter_factory=segmenter_factory, view=View(mirror=mirror),
                                  mask_mode=mask_mode, truth_masks=truth_masks)
         self.recording: RecorderSink | None = None
@@ -111,6 +116,7 @@ class LiveSession:
         self._seen_model: tuple[ModelState, str | None] | None = None
         self._model_was_missing = False
         self._seen_render_error: str | None = None
+        self._said_below_rate = False  # this clip's below-rate warning was reported
         names = [p.name for p in self.presets]
         self.effect_index = names.index(effect) if effect in names else next(
             (i for i, p in enumerate(self.presets) if p.name not in ("none", "mask")), 0)
@@ -124,13 +130,12 @@ class LiveSession:
         except (SourceError, UserError) as exc:
             if self.demo_factory is None:
                 raise
-            failed = self.driver.source
-            self.driver.set_source(self.demo_factory(), start=False, stop_old=False)
+            failed, demo = self.driver.source, self.demo_factory()
+            status = demo.note_fallback(str(exc))  # shown for a while, then let go (status.show_s)
+            self.driver.set_source(demo, start=False, stop_old=False)
             failed.stop()
             self.fell_back = True
-            message = f"{exc} - showing the demo instead"
-            print(f"fastvit-fx: {message}", file=sys.stderr)
-            self._emit(Topic.SOURCE, SourceState.FELL_BACK, message)
+            self._emit(Topic.SOURCE, SourceState.FELL_BACK, status.message, status)
             self.driver.start()
 
     def stop(self) -> None:
@@ -234,7 +239,7 @@ class LiveSession:
         fps = self.driver.source.fps or 30.0
         audio, silent_because = self._audio_source()
         sink = RecorderSink(self.record_dir, fps=fps,
-                            recorder=SoundRecorder(self.record_dir, audio and audio.reader(), fps=fps))
+                            recorder=SoundRecorder(self.record_dir, audio and audio.reader(), fps=fps, crf=self.crf))
         try:
             path = sink.start()
         except RecordError as exc:
@@ -253,6 +258,7 @@ class LiveSession:
                 self.driver.add_sink(raw_sink)
             except RecordError as exc:
                 text += f" (no raw clip: {exc})"
+        self._said_below_rate = False
         self.driver.add_sink(sink)
         self._emit(Topic.RECORDING, RecordingState.RECORDING, text)
         return path
@@ -297,6 +303,11 @@ class LiveSession:
         self.last_raw_clip = raw_sink.stop()
         return self.last_raw_clip
 
+    def recording_health(self) -> RecordHealth | None:
+        """The clip's health while recording (its rate against the camera's, drops), else None."""
+        sink = self.recording
+        return sink.recorder.health() if sink is not None and sink.active else None
+
     def snapshot(self) -> Path | None:
         output = self.driver.last_output
         if output is None:
@@ -335,8 +346,7 @@ class LiveSession:
                                  shown_mirrored=lambda: self.mirror)
         try:
             device = sink.start()
-        except VirtualCameraError as exc:
-            print(f"fastvit-fx: {exc}", file=sys.stderr)
+        except VirtualCameraError as exc:  # the window shows the event and echoes it on stderr
             self._emit(Topic.VIRTUAL_CAMERA, VirtualCameraState.FAILED, str(exc))
             return None
         self.virtual_camera = sink
@@ -367,24 +377,29 @@ class LiveSession:
             events, self._events = self._events, []
         return events
 
-    def _emit(self, topic: Topic, state: enum.Enum, message: str | None = None) -> None:
+    def _emit(self, topic: Topic, state: enum.Enum, message: str | None = None,
+              status: SourceStatus | None = None) -> None:
         with self._lock:
-            self._events.append(Event(topic, state, message))
+            self._events.append(Event(topic, state, message, status))
 
     def _check_source(self) -> None:
+        # compared by the status object, not its words: a status going stale (SourceStatus.show_s)
+        # is the window's business, not news
         source = self.driver.source
-        now = (source, source.state, source.status)
+        info = source.status_info
+        now = (source, source.state, info)
         before, self._seen_source = self._seen_source, now
-        if before is None or before[0] is not source or now == before:
+        if before is None or before[0] is not source or (now[1], now[2]) == (before[1], before[2]):
             return  # a new source has no news yet
+        message = info.message if info is not None else None
         if source.state == "reconnecting":
-            self._emit(Topic.SOURCE, SourceState.LOST, source.status)
+            self._emit(Topic.SOURCE, SourceState.LOST, message, info)
         elif source.state == "ended":
-            self._emit(Topic.SOURCE, SourceState.ENDED, source.status)
+            self._emit(Topic.SOURCE, SourceState.ENDED, message, info)
         elif before[1] == "reconnecting" and source.state == "running":
-            self._emit(Topic.SOURCE, SourceState.RECOVERED, source.status or f"{source.name} is back")
+            self._emit(Topic.SOURCE, SourceState.RECOVERED, message or f"{source.name} is back", info)
         else:
-            self._emit(Topic.SOURCE, SourceState.RUNNING, source.status)
+            self._emit(Topic.SOURCE, SourceState.RUNNING, message, info)
 
     def _check_model(self) -> None:
         now = (self.driver.model_state, self.driver.model_message)
@@ -412,6 +427,11 @@ class LiveSession:
 
     def _check_recording(self) -> None:
         sink = self.recording
+        if sink is not None and sink.active:
+            warning = sink.recorder.health().warning
+            if warning and not self._said_below_rate:  # once per episode; the HUD keeps the live numbers
+                self._emit(Topic.RECORDING, RecordingState.BELOW_RATE, warning)
+            self._said_below_rate = bool(warning)
         if sink is not None and not sink.active and sink.error:
             self.driver.remove_sink(sink)
             self.recording = None

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import cv2
 
-from ..record import ClipInfo, Recorder, RecordError, prepare_folder, timestamped_path
+from ..io.record import DEFAULT_CRF, ClipInfo, Recorder, RecordError, prepare_folder, timestamped_path
 from .step import Output
 
 
@@ -14,8 +14,9 @@ class RecorderSink:
     """A sink that records what is shown: ``driver.add_sink(sink)`` after `start()`. The recorder
     never blocks the live path (a full queue drops the frame and counts it)."""
 
-    def __init__(self, folder: str | Path, fps: float = 30.0, recorder: Recorder | None = None) -> None:
-        self.recorder = recorder or Recorder(folder, fps=fps)  # recorder: e.g. one with sound
+    def __init__(self, folder: str | Path, fps: float = 30.0, crf: int = DEFAULT_CRF,
+                 recorder: Recorder | None = None) -> None:
+        self.recorder = recorder or Recorder(folder, fps=fps, crf=crf)  # recorder: e.g. one with sound
 
     def start(self) -> Path:
         """The clip's path; RecordError (naming the folder) when it cannot start."""

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..capture import Frame
+from ..io.capture import Frame
 from .compose import View, as_effect, compose
 from .stats import Smoothed
 

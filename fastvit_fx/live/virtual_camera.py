@@ -22,7 +22,7 @@ from typing import Callable
 import cv2
 import numpy as np
 
-from ..capture import Mailbox
+from ..io.capture import Mailbox
 from ..errors import UserError
 from .step import Output
 

@@ -25,10 +25,10 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from .errors import UserError
+from ..errors import UserError
 
 
-log = logging.getLogger("fastvit_fx.capture")
+log = logging.getLogger("fastvit_fx.io.capture")
 
 
 class SourceError(UserError):
@@ -582,7 +582,7 @@ class VideoFileSource(FrameSource):
 
 # -- generated --------------------------------------------------------------------------------
 class DemoSource(FrameSource):
-    """The built-in demo scene (fastvit_fx.demo) at a camera's rate: needs no camera at all."""
+    """The built-in demo scene (fastvit_fx.io.demo) at a camera's rate: needs no camera at all."""
 
     def __init__(self, width: int = 1280, height: int = 720, fps: float = 30.0, with_truth: bool = False) -> None:
         super().__init__()

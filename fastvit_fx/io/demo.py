@@ -6,7 +6,7 @@ and `mask(t)` gives the exact person mask the frame was composed with (for tests
 `DemoScene(motion="fast")` walks about five times faster with the arms swinging wide: the hard case
 for a live mask (how far the person gets while a frame is being segmented).
 
-The pictures live in fastvit_fx/demo_assets/ (sources and licences in its README.md). If they are
+The pictures live in fastvit_fx/io/demo_assets/ (sources and licences in its README.md). If they are
 missing (a trimmed install) the scene falls back to a drawn figure, so `--source demo` always works.
 """
 from __future__ import annotations

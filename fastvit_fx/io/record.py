@@ -32,7 +32,7 @@ from typing import Callable
 
 import numpy as np
 
-from .errors import UserError
+from ..errors import UserError
 
 ENCODERS = ("libx264", "h264", "libopenh264", "mpeg4")
 DEFAULT_CRF = 23  # x264's own default: webcam 720p at about 1-2 Mbit/s, no visible loss in motion

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import UserError
+from ..errors import UserError
 
 MP4_AUDIO_COPY = {"aac", "mp3", "alac"}  # codecs an MP4 holds as they are
 
