@@ -42,12 +42,28 @@ print("STARTUP " + json.dumps({{"done": done, "backend": segmenter.backend_name,
 CLI = "import sys\nfrom fastvit_fx.cli import main\nsys.exit(main({argv!r}))\n"
 
 
+# The child reports its own high-water mark at exit. wait4's ru_maxrss is not enough on Linux: a
+# forked child keeps the parent's peak from before its exec, so after a bench section that grew this
+# process to 700 MB, every child "peaked" at 700 MB.
+REPORT_PEAK = """import atexit, sys
+def _report_peak():
+    try:
+        for line in open('/proc/self/status'):
+            if line.startswith('VmHWM:'):
+                sys.stderr.write('PEAK_RSS_KB ' + line.split()[1] + '\\n')
+    except OSError:
+        pass
+atexit.register(_report_peak)
+"""
+
+
 def _run(code: str, env: dict, timeout: float) -> tuple[float, float, int, str, str]:
     """(seconds from spawn to exit, peak RSS in MB, exit status, stdout, stderr) of `python -c code`.
-    Peak RSS is the child's own (wait4), so the bench's memory never counts; NaN where wait4 is missing."""
+    Peak RSS is the child's own since its exec (VmHWM, reported by the child; wait4 where /proc is
+    missing), so the bench's memory never counts; NaN where neither is available."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         t0 = time.time()
-        proc = subprocess.Popen([sys.executable, "-c", code], stdout=out, stderr=err, env=env)
+        proc = subprocess.Popen([sys.executable, "-c", REPORT_PEAK + code], stdout=out, stderr=err, env=env)
         killer = threading.Timer(timeout, proc.kill)
         killer.start()
         try:
@@ -64,7 +80,11 @@ def _run(code: str, env: dict, timeout: float) -> tuple[float, float, int, str, 
         wall = time.time() - t0
         out.seek(0)
         err.seek(0)
-        return wall, peak, proc.returncode, out.read(), err.read()
+        lines = err.read().splitlines(keepends=True)
+        reported = [ln for ln in lines if ln.startswith("PEAK_RSS_KB ")]
+        if reported:
+            peak = int(reported[-1].split()[1]) / 1024
+        return wall, peak, proc.returncode, out.read(), "".join(ln for ln in lines if ln not in reported)
 
 
 def _env(extra: dict | None = None) -> dict:
