@@ -64,6 +64,8 @@ def test_onnx_backend_settings_and_metadata(onnx_dir, onnx_path):
     opts = backend.session.get_session_options()
     assert opts.intra_op_num_threads == 3
     assert opts.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    # zoom crops give the network many input shapes: no per-shape memory patterns or growing arena
+    assert opts.enable_mem_pattern is False and opts.enable_cpu_mem_arena is False
     meta = onnx_metadata(onnx_path)
     assert meta["labels"] == '["person"]'
     assert meta["input_size"] == "128"

@@ -53,6 +53,10 @@ class OnnxBackend:
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         opts.add_session_config_entry("session.inter_op.allow_spinning", "0")
         opts.log_severity_level = 3  # errors only
+        # zoom crops reach the network in many shapes; per-shape memory patterns and an arena that never
+        # shrinks made a 10-minute soak grow 47 MB (+8 MB over 4.5 min without them), for +3% network time
+        opts.enable_mem_pattern = False
+        opts.enable_cpu_mem_arena = False
         try:
             self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         except Exception as exc:  # ORT raises its own types (InvalidProtobuf, Fail, ...) for corrupt files
