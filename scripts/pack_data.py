@@ -29,12 +29,14 @@ def _write(path: Path, img, params) -> None:
         raise OSError(f"{path}: could not write (disk full or unwritable folder?)")
 
 
-def pack_people(src: Path, out: Path, max_side: int, quality: int) -> int:
+def pack_people(src: Path, out: Path, max_side: int, quality: int, split: str | None = None) -> int:
     (out / "images").mkdir(parents=True, exist_ok=True)
     (out / "masks").mkdir(exist_ok=True)
     with open(src / "manifest.csv", newline="") as f:
-        rows = list(csv.DictReader(f))
-    items = read_manifest(src)
+        rows = [row for row in csv.DictReader(f) if split is None or row.get("split") == split]
+    items = read_manifest(src, split)
+    if not rows:
+        return 0
     if len(items) != len(rows):
         raise ValueError(f"{src / 'manifest.csv'}: {len(rows)} rows but {len(items)} readable items")
     for row, item in zip(rows, items):
@@ -76,12 +78,17 @@ def main(argv=None) -> int:
     ap.add_argument("--max-side", type=int, default=400, help="photos: training reads them at 400 px")
     ap.add_argument("--background-side", type=int, default=480, help="training reads scenes at 480 px")
     ap.add_argument("--quality", type=int, default=82, help="WebP quality of the photos")
+    ap.add_argument("--split", default=None,
+                    help="only this split's pairs (train: a device run that does not validate needs no val)")
     args = ap.parse_args(argv)
     people = args.src / "person-seg"
     if not (people / "manifest.csv").exists():
         print(f"error: {people}: no manifest.csv there", file=sys.stderr)
         return 2
-    n = pack_people(people, args.out / "person-seg", args.max_side, args.quality)
+    n = pack_people(people, args.out / "person-seg", args.max_side, args.quality, args.split)
+    if n == 0:
+        print(f"error: {people / 'manifest.csv'}: no '{args.split}' rows", file=sys.stderr)
+        return 2
     m = 0
     if (args.src / "backgrounds").is_dir():
         m = pack_backgrounds(args.src / "backgrounds", args.out / "backgrounds", args.background_side, args.quality)

@@ -45,3 +45,16 @@ def test_packed_copy_keeps_every_pair_split_and_label_at_the_training_size(tmp_p
 def test_missing_manifest_is_a_one_line_error(tmp_path, capsys):
     assert pack_data.main(["--src", str(tmp_path), "--out", str(tmp_path / "pack")]) == 2
     assert str(tmp_path / "person-seg") in capsys.readouterr().err
+
+
+def test_a_train_only_pack_leaves_val_out(tmp_path, capsys):
+    src = tmp_path / "data"
+    make_dataset(src / "person-seg", n_train=4, n_val=2)
+    assert pack_data.main(["--src", str(src), "--out", str(tmp_path / "pack"), "--max-side", "50",
+                           "--split", "train"]) == 0
+    packed = read_manifest(tmp_path / "pack" / "person-seg")
+    assert [i.name for i in packed] == [i.name for i in read_manifest(src / "person-seg", "train")]
+    assert len(list((tmp_path / "pack" / "person-seg" / "images").iterdir())) == 4
+
+    assert pack_data.main(["--src", str(src), "--out", str(tmp_path / "none"), "--split", "test"]) == 2
+    assert "'test'" in capsys.readouterr().err
