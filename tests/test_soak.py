@@ -4,13 +4,28 @@ from __future__ import annotations
 import pytest
 
 from fastvit_fx import fx
-from fastvit_fx.bench.soak import rss_mb, run_soak
+from fastvit_fx.bench.soak import memory_trend, rss_mb, run_soak
 
 SMALL = (320, 180)
 
 
 def test_rss_is_read():
     assert 10 < rss_mb() < 100_000
+
+
+def test_memory_trend_sees_a_leak_and_not_a_sawtooth():
+    # a clip starting lifts RSS for a moment: a flat floor with spikes is no growth, by either reading
+    sawtooth = [(t, t * 30, 300.0 + (25.0 if t % 7 == 0 else t % 3)) for t in range(0, 600, 2)]
+    flat = memory_trend(sawtooth, warmup_s=10)
+    assert flat.growth_mb == 0.0 and abs(flat.median_growth_mb) <= 1.0
+    # a leak of 6 MB a minute lifts both
+    leak = [(t, t * 30, 300.0 + 0.1 * t + (25.0 if t % 7 == 0 else 0.0)) for t in range(0, 600, 2)]
+    grown = memory_trend(leak, warmup_s=10)
+    assert 40 < grown.growth_mb < 60 and 40 < grown.median_growth_mb < 60
+    assert grown.start_mb < grown.end_mb
+    # samples inside the warm-up are left out
+    warm = [(0.0, 0, 500.0)] + [(t, t, 300.0) for t in range(10, 100, 2)]
+    assert memory_trend(warm, warmup_s=10).start_mb == 300.0
 
 
 def test_a_short_soak_reports_frames_memory_clips_and_no_crashes(tmp_path):
@@ -23,10 +38,12 @@ def test_a_short_soak_reports_frames_memory_clips_and_no_crashes(tmp_path):
     assert report.rss_start_mb > 0 and report.rss_end_mb > 0
     assert report.rss_growth_mb == pytest.approx(report.rss_end_mb - report.rss_start_mb, abs=0.05)
     assert report.rss_peak_mb >= max(report.rss_start_mb, report.rss_end_mb)
+    assert report.rss_growth_median_mb == report.rss_growth_median_mb  # a number, not nan
     assert list(tmp_path.iterdir()) == []  # finished clips are deleted as it goes
     line = report.summary()
     assert "\n" not in line and "0 crashes" in line and "RSS" in line
-    assert set(report.row()) >= {"frames", "fps", "rss_start_mb", "rss_end_mb", "rss_growth_mb", "crashes"}
+    assert set(report.row()) >= {"frames", "fps", "rss_start_mb", "rss_end_mb", "rss_growth_mb",
+                                "rss_growth_median_mb", "crashes"}
 
 
 def test_exceptions_in_the_effect_are_counted_as_crashes(tmp_path, monkeypatch):

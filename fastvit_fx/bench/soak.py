@@ -7,7 +7,8 @@ seconds, each deleted once finished, so start/stop is exercised too), and sample
 resident memory. RSS is measured from the end of a warm-up (caches, encoder buffers and the first
 simulation state are allocated by then) and at each end as the floor of a fifth of the samples (a
 clip starting lifts it for a moment; a leak lifts the floor), so `rss_growth_mb` is what a long
-session would keep adding. Crashes are exceptions counted where they happen (effect, segmenter, recorder) plus
+session would keep adding; `rss_growth_median_mb` compares the two fifths' medians, a check on the
+floor (`memory_trend`). Crashes are exceptions counted where they happen (effect, segmenter, recorder) plus
 stretches where no frame came out.
 """
 from __future__ import annotations
@@ -19,6 +20,8 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Callable, NamedTuple
+
+import numpy as np
 
 
 def rss_mb() -> float:
@@ -52,6 +55,7 @@ class SoakReport:
     rec_frames: int
     rec_dropped: int  # refused by a full recorder queue (the encoder was behind)
     rec_missed: int  # frames the camera rate implies that never reached the recorder
+    rss_growth_median_mb: float = float("nan")  # last fifth's median less the first fifth's
     encoders: list[str] = field(default_factory=list)  # e.g. "libx264 veryfast crf 23", one per clip kind
     errors: list[str] = field(default_factory=list)  # distinct one-line reasons, first few
     samples: list[tuple[float, int, float]] = field(default_factory=list)  # (seconds, frames, RSS MB)
@@ -60,7 +64,8 @@ class SoakReport:
         return (f"soak {self.minutes:g} min ({', '.join(self.effects)}, recording): {self.frames} frames at "
                 f"{self.fps:.1f} fps (camera {self.target_fps:g}); "
                 f"RSS {self.rss_start_mb:.0f} -> {self.rss_end_mb:.0f} MB "
-                f"({self.rss_growth_mb:+.1f} MB, peak {self.rss_peak_mb:.0f}); {self.crashes} crashes; "
+                f"({self.rss_growth_mb:+.1f} MB; medians {self.rss_growth_median_mb:+.1f} MB; peak "
+                f"{self.rss_peak_mb:.0f}); {self.crashes} crashes; "
                 f"{self.clips} clips, {self.rec_frames} frames recorded, {self.rec_dropped} dropped, "
                 f"{self.rec_missed} missed")
 
@@ -72,6 +77,25 @@ class SoakReport:
         out["encoders"] = ", ".join(self.encoders)
         out["errors"] = "; ".join(self.errors)
         return out
+
+
+class MemoryTrend(NamedTuple):
+    start_mb: float  # the floor of the first fifth of the samples after the warm-up
+    end_mb: float  # the floor of the last fifth
+    growth_mb: float
+    median_growth_mb: float  # the last fifth's median less the first fifth's
+
+
+def memory_trend(samples: list[tuple[float, int, float]], warmup_s: float) -> MemoryTrend:
+    """RSS at each end of a soak from (seconds, frames, RSS MB) samples taken after `warmup_s` (all of
+    them where none are). A clip starting or a burst of particles lifts RSS for a moment, so each end
+    is the floor of a fifth of the run (a leak lifts the floor); the medians are a second reading
+    that a few low samples cannot pull down."""
+    steady = [x[2] for x in samples if x[0] >= warmup_s] or [x[2] for x in samples]
+    edge = max(len(steady) // 5, 1)
+    head, tail = steady[:edge], steady[-edge:]
+    start, end = min(head), min(tail)
+    return MemoryTrend(start, end, round(end - start, 1), round(float(np.median(tail) - np.median(head)), 1))
 
 
 class Live(NamedTuple):
@@ -218,10 +242,7 @@ def run_soak(minutes: float = 0.5, effects: tuple[str, ...] = ("snow", "bounce")
     steady = [x for x in samples if x[0] >= warmup] or samples
     first, last = steady[0], steady[-1]
     span = last[0] - first[0]
-    # memory at each end is the floor of a fifth of the run: a clip starting or a burst of
-    # particles lifts RSS for a moment; a leak lifts the floor
-    edge = max(len(steady) // 5, 1)
-    rss_start, rss_end = min(x[2] for x in steady[:edge]), min(x[2] for x in steady[-edge:])
+    memory = memory_trend(samples, warmup)
     crashes = sum(r.count for r in renderers) + (counted_segmenter.count if counted_segmenter else 0) \
         + len(rec_errors) + stalls
     reasons = errors + rec_errors
@@ -230,8 +251,8 @@ def run_soak(minutes: float = 0.5, effects: tuple[str, ...] = ("snow", "bounce")
     return SoakReport(
         minutes=minutes, effects=[p.name for p in presets], frames=last[1],
         fps=round((last[1] - first[1]) / span, 1) if span > 0 else 0.0, target_fps=fps,
-        rss_start_mb=rss_start, rss_end_mb=rss_end, rss_growth_mb=round(rss_end - rss_start, 1),
-        rss_peak_mb=max(x[2] for x in samples), crashes=crashes, stalls=stalls, clips=clips,
+        rss_start_mb=memory.start_mb, rss_end_mb=memory.end_mb, rss_growth_mb=memory.growth_mb,
+        rss_growth_median_mb=memory.median_growth_mb, rss_peak_mb=max(x[2] for x in samples), crashes=crashes, stalls=stalls, clips=clips,
         rec_frames=rec_frames, rec_dropped=rec_dropped, rec_missed=rec_missed, encoders=encoders,
         errors=reasons[:5], samples=samples)
 
