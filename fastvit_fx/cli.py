@@ -41,9 +41,10 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or argv[0] not in SUBCOMMANDS and argv[0] not in ("-h", "--help"):
         argv = ["app", *argv]  # `fastvit-fx --effect snow` launches the app
     args = build_parser().parse_args(argv)
-    from .memory import keep_freed_buffers
+    from .memory import keep_freed_buffers, release_every
 
-    keep_freed_buffers()  # per-frame temporaries stop page-faulting (fastvit_fx/memory.py)
+    if keep_freed_buffers():  # per-frame temporaries stop page-faulting (fastvit_fx/memory.py) ...
+        release_every(30.0)  # ... and the heap still gives back what it no longer uses
     module = importlib.import_module(f"fastvit_fx.commands.{args.command}")
     try:
         return int(module.run(args) or 0)
