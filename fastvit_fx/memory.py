@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import sys
 import threading
 
@@ -23,8 +24,11 @@ _M_MMAP_THRESHOLD = -3
 
 
 def _libc():
-    if not sys.platform.startswith("linux"):
-        return None
+    return _load_libc() if sys.platform.startswith("linux") else None
+
+
+@functools.cache  # loaded once: the release thread asks every half minute
+def _load_libc():
     try:
         return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
     except OSError:

@@ -252,7 +252,8 @@ def run_soak(minutes: float = 0.5, effects: tuple[str, ...] = ("snow", "bounce")
         minutes=minutes, effects=[p.name for p in presets], frames=last[1],
         fps=round((last[1] - first[1]) / span, 1) if span > 0 else 0.0, target_fps=fps,
         rss_start_mb=memory.start_mb, rss_end_mb=memory.end_mb, rss_growth_mb=memory.growth_mb,
-        rss_growth_median_mb=memory.median_growth_mb, rss_peak_mb=max(x[2] for x in samples), crashes=crashes, stalls=stalls, clips=clips,
+        rss_growth_median_mb=memory.median_growth_mb, rss_peak_mb=max(x[2] for x in samples),
+        crashes=crashes, stalls=stalls, clips=clips,
         rec_frames=rec_frames, rec_dropped=rec_dropped, rec_missed=rec_missed, encoders=encoders,
         errors=reasons[:5], samples=samples)
 
