@@ -337,6 +337,20 @@ def test_init_grows_narrow_weights_into_a_coarse_wide_head(trained, tmp_path):
                              "init": str(tmp_path / "wide" / "best.safetensors")}), log=lambda *_: None)
 
 
+def test_init_deepens_the_backbone_from_shallower_weights(trained, tmp_path):
+    cfg, result, root, out = trained
+    messages = train_one_epoch_from(trained, tmp_path / "deep", depths="2,2,6,2")
+    assert any("tensors of new blocks, depths (2, 2, 6, 2)" in m for m in messages)
+    # it starts from the trained network (the new blocks start near the identity), not from scratch
+    assert first_epoch_loss(tmp_path / "deep") < first_epoch_loss(out)
+    seg = open_segmenter(tmp_path / "deep" / "best.safetensors", backend="torch", device="cpu")
+    assert seg.config.depths == (2, 2, 6, 2)
+    with pytest.raises(ValueError, match="does not deepen"):  # fewer blocks cannot take them
+        train(TrainConfig(**{**cfg.__dict__, "out": str(tmp_path / "bad"), "epochs": 1, "export": None,
+                             "depths": "2,2,3,2", "init": str(tmp_path / "deep" / "best.safetensors")}),
+              log=lambda *_: None)
+
+
 def test_without_a_val_set_the_last_epoch_ships(tmp_path):
     # a lent GPU trains without val (it runs later, on the full-size photos): the latest weights
     # ship, not the epoch with the lowest (noisy, augmented) train loss

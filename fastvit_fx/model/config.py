@@ -16,6 +16,8 @@ class ModelConfig:
     head_width: int = 64
     coarse_width: int = 0  # >0: the head's stride-16/32 levels run this wide (fpn_head.py); 0 = head_width
     refine_width: int = 0  # >0: an EdgeRefiner of this width lifts the output from stride 4 to stride 2
+    # blocks per backbone stage, e.g. (2, 2, 6, 2): T12's depth at T8's width; None = the arch's own
+    depths: tuple[int, int, int, int] | None = None
     num_classes: int = 1  # 1 = person (sigmoid); more classes would use softmax
     input_size: int = 256  # longest side of the network input at inference
     mean: tuple[float, float, float] = IMAGENET_MEAN  # RGB, 0..1 scale
@@ -33,6 +35,11 @@ class ModelConfig:
                              f"got {self.coarse_width}")
         if self.refine_width < 0:
             raise ValueError(f"refine_width must be 0 (no refiner) or more, got {self.refine_width}")
+        if self.depths is not None:
+            depths = tuple(int(d) for d in self.depths)
+            if len(depths) != 4 or min(depths) < 1:
+                raise ValueError(f"depths must be four block counts of at least 1, got {self.depths!r}")
+            self.depths = depths
         self.mean = tuple(float(v) for v in self.mean)
         self.std = tuple(float(v) for v in self.std)
         self.labels = tuple(self.labels)

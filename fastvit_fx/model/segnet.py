@@ -19,8 +19,9 @@ class SegNet(nn.Module):
         super().__init__()
         self.config = config
         # pretrained=False: nothing may fetch weights at run time; we train our own
+        depth = {"layers": config.depths} if config.depths else {}
         self.backbone = timm.create_model(
-            config.arch, pretrained=False, features_only=True, out_indices=(0, 1, 2, 3)
+            config.arch, pretrained=False, features_only=True, out_indices=(0, 1, 2, 3), **depth
         )
         channels = self.backbone.feature_info.channels()
         self.head = SemanticFPNHead(channels, config.head_width, config.num_classes,

@@ -32,6 +32,8 @@ class TrainConfig:
     head_width: int = 64
     coarse_width: int = 0  # >0: a wider head at strides 16/32; --init weights narrower there are grown (model/widen.py)
     refine_width: int = 0  # >0: add an EdgeRefiner (stride-2 output); --init weights without one get a fresh one
+    # blocks per backbone stage, '2,2,6,2'; --init weights with fewer blocks are deepened (model/deepen.py)
+    depths: str | None = None
     size: int = 224  # training crop
     eval_size: int = 256  # the app's input size, used for validation
     batch: int = 16
@@ -63,6 +65,16 @@ class TrainConfig:
 # the log's column for each source's val mIoU
 VAL_COLUMNS = {"shen2016-portraits": "portrait", "clothing-co-parsing": "fullbody", "cdnet-pedestrians": "scene",
                "sbi2015-indoor": "indoor", "davis2016-poses": "poses", "camvid-street": "street"}
+
+
+def parse_depths(text: str | None) -> tuple[int, ...] | None:
+    """'2,2,6,2' -> (2, 2, 6, 2); None or '' -> None (the arch's own depths)."""
+    if not text:
+        return None
+    try:
+        return tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise ValueError(f"depths must be four comma-separated block counts, got {text!r}") from None
 
 
 def selection_score(sources: dict) -> float:
@@ -165,7 +177,8 @@ def train(cfg: TrainConfig, log=print) -> dict:
     torch.manual_seed(cfg.seed)
 
     model_cfg = ModelConfig(arch=cfg.arch, head_width=cfg.head_width, coarse_width=cfg.coarse_width,
-                            refine_width=cfg.refine_width, input_size=cfg.eval_size)
+                            refine_width=cfg.refine_width, input_size=cfg.eval_size,
+                            depths=parse_depths(cfg.depths))
     model = build_model(model_cfg).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     step, start_epoch, best = 0, 0, -1.0
@@ -192,6 +205,14 @@ def train(cfg: TrainConfig, log=print) -> dict:
             except ValueError as exc:
                 raise ValueError(f"{cfg.init}: coarse width {init_cfg.coarse_width} does not grow into "
                                  f"{cfg.coarse_width}: {exc}") from None
+        added: list[str] = []
+        if init_cfg.depths != model_cfg.depths:
+            from ..model.deepen import deepen_state
+
+            try:
+                tensors, added = deepen_state(tensors, model.state_dict())
+            except ValueError as exc:
+                raise ValueError(f"{cfg.init}: does not deepen into {model_cfg.depths}: {exc}") from None
         missing, unexpected = model.load_state_dict(tensors, strict=False)
         fresh = [k for k in missing if k.startswith("refiner.")]
         if unexpected or len(fresh) != len(missing):
@@ -199,9 +220,11 @@ def train(cfg: TrainConfig, log=print) -> dict:
                              f"unexpected {sorted(unexpected)[:3]}")
         log(f"initialised from {cfg.init} (optimizer and schedule start fresh"
             + (f"; {len(fresh)} refiner tensors start fresh" if fresh else "")
-            + (f"; {len(grown)} head tensors widened to coarse width {cfg.coarse_width}" if grown else "") + ")")
+            + (f"; {len(grown)} head tensors widened to coarse width {cfg.coarse_width}" if grown else "")
+            + (f"; {len(added)} tensors of new blocks, depths {model_cfg.depths}" if added else "") + ")")
     # the sample size is easy to leave at its default by accident: say it, with the rest
-    head = f"{cfg.head_width}" + (f" (coarse {cfg.coarse_width})" if cfg.coarse_width else "")
+    head = f"{cfg.head_width}" + (f" (coarse {cfg.coarse_width})" if cfg.coarse_width else "") \
+        + (f", depths {model_cfg.depths}" if model_cfg.depths else "")
     amp_dtype = autocast_dtype(device.type)
     precision = {torch.float16: "fp16 AMP", torch.bfloat16: "bf16 autocast", None: "fp32"}[amp_dtype]
     log(f"{cfg.arch}/{head} on {device} ({precision}): {cfg.size} px samples (val at {cfg.eval_size} px), "
