@@ -16,7 +16,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from fastvit_fx.training.augment import parse_framings  # noqa: E402
-from fastvit_fx.training.loop import TrainConfig, train  # noqa: E402
+from fastvit_fx.model import ModelConfig  # noqa: E402
+from fastvit_fx.training.loop import TrainConfig, parse_depths, train  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -36,6 +37,11 @@ def main(argv=None) -> int:
         parse_framings(args.framings)
     except ValueError as exc:
         print(f"error: --framings: {exc}", file=sys.stderr)
+        return 2
+    try:
+        ModelConfig(depths=parse_depths(args.depths))
+    except ValueError as exc:
+        print(f"error: --depths: {exc}", file=sys.stderr)
         return 2
     result = train(TrainConfig(**vars(args)))
     chosen = f"best val mIoU {result['best']:.4f}" if result["val"] else "no val set: the last epoch ships"

@@ -306,12 +306,17 @@ def test_close_framing_of_a_standing_person_shows_the_upper_body_cut_by_the_fram
         assert rows.max() == 89  # ...and the frame cuts the body at the bottom
 
 
-def test_train_script_rejects_folder_without_manifest(tmp_path, capsys):
+def test_train_script_rejects_a_folder_without_manifest_and_bad_depths(tmp_path, capsys):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
     import train as train_script
 
     assert train_script.main(["--data", str(tmp_path)]) == 2
     assert str(tmp_path) in capsys.readouterr().err
+    root = make_dataset(tmp_path / "data", n_train=2, n_val=1)
+    assert train_script.main(["--data", str(root), "--depths", "2,2,x"]) == 2
+    assert "--depths" in capsys.readouterr().err
+    assert train_script.main(["--data", str(root), "--depths", "2,2,6"]) == 2
+    assert "four block counts" in capsys.readouterr().err
 
 
 def test_validates_every_n_epochs_and_after_the_last(tmp_path):
