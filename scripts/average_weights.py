@@ -6,7 +6,9 @@
 The shipped weights are such an average: of two runs trained side by side from the same weights with
 different framing mixes (the model card's run table says which). Averaging only works for runs where one
 was fine-tuned from the other or both from a common start; the config (and training notes) of the last
-file is kept.
+file is kept. A file with a shallower backbone (the same weights before `--depths` grew them) is grown to
+the deepest file's blocks per stage first (model/deepen.py). A file named twice counts twice:
+`a a a b` is 3/4 a + 1/4 b.
 """
 from __future__ import annotations
 
@@ -19,15 +21,42 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from fastvit_fx.model import WeightsError, load_model, save_weights  # noqa: E402
 
 
+def _grown_states(paths: list[Path], models: list) -> list[dict]:
+    """Each model's state, shallower backbones grown to the deepest one's blocks per stage.
+
+    A grown model's appended blocks are fresh (seeded, so the soup is reproducible) and start as the
+    identity to within timm's 1e-5 LayerScale: averaging them with trained blocks halves those blocks'
+    contribution, as if the shallow model had learned them to do nothing."""
+    import torch
+
+    from fastvit_fx.model import build_model
+    from fastvit_fx.model.deepen import block_counts, deepen_state
+
+    states = [m.state_dict() for m in models]
+    deepest = max(range(len(states)), key=lambda i: sum(block_counts(states[i])))
+    target = block_counts(states[deepest])
+    for i, st in enumerate(states):
+        if block_counts(st) == target:
+            continue
+        torch.manual_seed(0)
+        fresh = build_model(models[deepest].config).state_dict()
+        try:
+            states[i], _ = deepen_state(st, fresh)
+        except ValueError as exc:
+            raise WeightsError(paths[i], f"does not grow into blocks per stage {target}: {exc}") from None
+    return states
+
+
 def average(paths: list[Path], out: Path, half: bool = True) -> Path:
     models = [load_model(p, fuse=False) for p in paths]
-    states = [m.state_dict() for m in models]
+    states = _grown_states(paths, models)
     for p, st in zip(paths[1:], states[1:]):
         if st.keys() != states[0].keys() or any(st[k].shape != states[0][k].shape for k in st):
             raise WeightsError(p, f"not the same architecture as {paths[0]}; cannot average")
     merged = {k: sum(st[k].float() for st in states) / len(states) if states[0][k].is_floating_point()
               else states[-1][k] for k in states[0]}
-    target = models[-1]
+    # the last of the deepest files gives the config (and the training notes)
+    target = max(reversed(models), key=lambda m: sum(p.numel() for p in m.parameters()))
     target.load_state_dict(merged)
     target.config.training = {**(target.config.training or {}), "averaged_from": [p.name for p in paths]}
     return save_weights(target, out, half=half)

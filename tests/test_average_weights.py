@@ -36,3 +36,31 @@ def test_different_architectures_are_refused_by_name(tmp_path):
     b = _random_weights(tmp_path / "b.safetensors", 1, head_width=32)
     with pytest.raises(WeightsError, match="b.safetensors"):
         average_weights.average([a, b], tmp_path / "avg.safetensors")
+
+
+def test_a_shallower_backbone_is_grown_before_averaging(tmp_path):
+    deep = tmp_path / "deep.safetensors"
+    torch.manual_seed(2)
+    save_weights(build_model(head_width=16, depths=(2, 2, 6, 2)), deep)
+    shallow = _random_weights(tmp_path / "shallow.safetensors", 3)
+    out = average_weights.average([deep, shallow], tmp_path / "avg.safetensors", half=False)
+    cfg, tavg = load_weights(out)
+    _, td = load_weights(deep)
+    _, ts = load_weights(shallow)
+    assert cfg.depths == (2, 2, 6, 2)
+    # a block both have is the mean of the two
+    key = next(k for k in ts if k.startswith("backbone.stages_2.blocks.0.") and ts[k].is_floating_point()
+               and not torch.equal(ts[k], td[k]))
+    assert torch.allclose(tavg[key], (ts[key] + td[key]) / 2, atol=1e-6)
+    # an appended block's LayerScale is half the deep one's (the grown one starts at 1e-5)
+    scale = next(k for k in td if k.startswith("backbone.stages_2.blocks.5.") and "layer_scale" in k)
+    assert torch.allclose(tavg[scale], (td[scale] + 1e-5) / 2, atol=1e-6)
+
+
+def test_a_deeper_file_that_does_not_grow_from_the_other_is_refused_by_name(tmp_path):
+    odd = tmp_path / "odd.safetensors"
+    save_weights(build_model(head_width=16, depths=(1, 2, 6, 2)), odd)
+    deep = tmp_path / "deep.safetensors"
+    save_weights(build_model(head_width=16, depths=(2, 2, 4, 3)), deep)
+    with pytest.raises(WeightsError, match="odd.safetensors|deep.safetensors"):
+        average_weights.average([odd, deep], tmp_path / "avg.safetensors")
