@@ -7,7 +7,7 @@ import pytest
 from fastvit_fx import open_segmenter
 from fastvit_fx.model import WeightsError
 from fastvit_fx.segment.letterbox import crop_valid, letterbox_shape, to_network_input
-from fastvit_fx.segment.refine import TemporalSmoother, apply_size, guided_upsample
+from fastvit_fx.segment.refine import TemporalSmoother, apply_size, frame_motion, guided_upsample, motion_grey
 
 
 @pytest.fixture(scope="module")
@@ -136,6 +136,60 @@ def test_temporal_smoother_damps_flicker_but_follows_motion():
     moved[:, :5] = 1.0  # a hand moved in: follows at once, no trailing
     out = smoother(moved)
     assert out[:, :5].min() > 0.99 and out[:, 5:].max() < 0.05
+
+
+def _scene(hand_at: int | None, seed: int) -> np.ndarray:
+    """A still, textured 160x240 scene with sensor noise; a bright hand at column hand_at."""
+    rng = np.random.default_rng(seed)
+    frame = np.tile(np.linspace(40, 200, 240, dtype=np.float32), (160, 1))[..., None].repeat(3, axis=2)
+    if hand_at is not None:
+        frame[40:120, hand_at:hand_at + 40] = 250
+    frame += rng.normal(0, 1.5, frame.shape)
+    return np.clip(frame, 0, 255).astype(np.uint8)
+
+
+def test_frame_motion_ignores_sensor_noise_and_sees_a_moving_hand():
+    still = frame_motion(motion_grey(_scene(None, 0)), motion_grey(_scene(None, 1)))
+    assert still.max() == 0.0  # noise alone is not motion
+    moved = frame_motion(motion_grey(_scene(40, 0)), motion_grey(_scene(120, 1)))
+    assert moved[10:30, 10:20].min() == 1.0  # where the hand left (quarter scale)
+    assert moved[10:30, 30:40].min() == 1.0  # and where it arrived
+    assert moved[:5].max() == 0.0  # the rest of the scene is still
+
+
+def test_temporal_smoother_damps_a_mask_jump_where_the_frame_is_still():
+    # the network flips a patch on a still scene: the mask-only gate would pass a jump this big
+    smoother = TemporalSmoother(strength=0.8)
+    base = np.zeros((160, 240), np.float32)
+    smoother(base, _scene(None, 0))
+    flipped = base.copy()
+    flipped[60:100, 100:140] = 0.6
+    out = smoother(flipped, _scene(None, 1))
+    assert out[60:100, 100:140].max() < 0.15
+    masks_only = TemporalSmoother(strength=0.8)
+    masks_only(base)
+    assert masks_only(flipped)[60:100, 100:140].min() > 0.59
+
+
+def test_temporal_smoother_follows_a_moving_hand_at_once():
+    smoother = TemporalSmoother(strength=0.8)
+    before = np.zeros((160, 240), np.float32)
+    before[40:120, 40:80] = 1.0
+    smoother(before, _scene(40, 0))
+    after = np.zeros((160, 240), np.float32)
+    after[40:120, 120:160] = 1.0
+    out = smoother(after, _scene(120, 1))
+    assert out[44:116, 124:156].min() > 0.99  # the hand's new place, at once
+    assert out[44:116, 44:76].max() < 0.01  # no ghost where it was
+
+
+def test_segmenter_gives_its_smoother_the_frame(weights_file):
+    seg = open_segmenter(weights_file, backend="torch", device="cpu", smooth=True, zoom=False)
+    seen = []
+    seg.smoother = lambda mask, frame=None: seen.append(frame) or mask
+    frame = _scene(40, 0)
+    seg(frame)
+    assert seen and seen[0] is frame
 
 
 def test_smoothing_segmenter_resets(weights_file):

@@ -89,7 +89,7 @@ def test_paste_feathered_rejects_a_crop_of_the_wrong_size():
 def test_a_zoomed_mask_has_no_hard_crop_border(smooth):
     seg = make_segmenter(smooth=smooth)
     frame = np.full((*FRAME_HW, 3), 90, np.uint8)
-    for _ in range(4 if smooth else 1):  # video: later frames segment only the tracked crop
+    for i in range(4 if smooth else 1):  # video: later frames segment only the tracked crop
         mask = seg(frame)
         region = seg.last_region
         assert region is not None, "the stand-in person is small: the segmenter should zoom"
@@ -98,4 +98,5 @@ def test_a_zoomed_mask_has_no_hard_crop_border(smooth):
         assert border_steps(mask, region) <= 1.0 / band + 1e-4
         # the crop still counts: its middle is the crop's verdict (all person), not the full view's
         assert mask[(y0 + y1) // 2, (x0 + x1) // 2] > 0.99
-        assert mask[(y0 + y1) // 2, x0 + int(band) + 2] > 0.99
+        if i == 0:  # later, the tracked crop grows on a still frame: the smoother fades in what it newly claims
+            assert mask[(y0 + y1) // 2, x0 + int(band) + 2] > 0.99

@@ -121,30 +121,77 @@ def _fit_color(frame_at_apply: np.ndarray, p: np.ndarray, work_wh, k, eps: float
 _SUM_CHANNELS = np.ones((1, 3), np.float32)
 
 
-class TemporalSmoother:
-    """Per-pixel adaptive blend: small changes (flicker) are averaged away, large ones (a moving
-    hand) pass through at once, so the mask neither shimmers nor trails behind motion."""
+# Temporal smoothing, gated by the frame as well as by the mask. A mask change where the frame did not
+# change is the network's own noise (pixels flipping on a still scene); one where the frame moved may be
+# the person moving and must pass at once, or effects trail behind the person (ghosts). Chosen on the
+# train split's video sequences (shipped weights, never val): the lowest flicker among settings that
+# lost no sequence mIoU: flicker 0.166 -> 0.131, mIoU 0.522 -> 0.523 (the mask-only gate at strength 0.6
+# before it). On val: flicker 0.174 -> 0.128, mIoU 0.566 -> 0.572.
+SMOOTH_STRENGTH = 0.8  # weight of the running mask where neither the frame nor the mask moved
+MOTION_HALVINGS = 2  # the frame difference is taken at a quarter of the frame's size
+FRAME_NOISE = 3.0  # grey levels of frame difference taken as sensor noise, not motion
+FRAME_MOVED = 15.0  # grey levels at which a pixel counts as fully moved
+MOTION_GROW = 1  # pixels (at the quarter size) a moving edge's motion spreads, to cover the mask edge beside it
 
-    def __init__(self, strength: float = 0.6, motion_threshold: float = 0.25) -> None:
+
+def motion_grey(frame_bgr: np.ndarray, halvings: int = MOTION_HALVINGS) -> np.ndarray:
+    """The frame, small, grey and lightly blurred (float32): what frame_motion compares."""
+    small = frame_bgr
+    for _ in range(halvings):  # 2x area steps: 5x faster than one 4x step at 720p (0.3 vs 1.5 ms)
+        h, w = small.shape[:2]
+        small = cv2.resize(small, (max(1, w // 2), max(1, h // 2)), interpolation=cv2.INTER_AREA)
+    grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    return cv2.GaussianBlur(grey, (0, 0), 1.0)
+
+
+def frame_motion(previous: np.ndarray, current: np.ndarray, noise: float = FRAME_NOISE,
+                 moved: float = FRAME_MOVED, grow: int = MOTION_GROW) -> np.ndarray:
+    """Per pixel of two motion_grey images, how much the frame moved: 0 (still) to 1 (moved)."""
+    m = cv2.absdiff(current, previous)
+    m -= noise
+    m *= 1.0 / (moved - noise)
+    np.clip(m, 0.0, 1.0, out=m)
+    if grow:
+        m = cv2.dilate(m, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
+    return m
+
+
+class TemporalSmoother:
+    """Per-pixel adaptive blend: small changes (flicker) are averaged away, large ones pass through at
+    once where the frame moved too (a moving hand), so the mask neither shimmers nor trails behind
+    motion. Without frames it gates by the mask alone."""
+
+    def __init__(self, strength: float = SMOOTH_STRENGTH, motion_threshold: float = 0.25) -> None:
         if not 0.0 <= strength < 1.0:
             raise ValueError(f"strength must be in [0, 1), got {strength}")
         self.strength = strength
         self.motion_threshold = motion_threshold
         self._prev: np.ndarray | None = None
+        self._prev_grey: np.ndarray | None = None
 
     def reset(self) -> None:
         self._prev = None
+        self._prev_grey = None
 
-    def __call__(self, mask: np.ndarray) -> np.ndarray:
-        prev = self._prev
+    def __call__(self, mask: np.ndarray, frame_bgr: np.ndarray | None = None) -> np.ndarray:
+        prev, prev_grey = self._prev, self._prev_grey
+        grey = motion_grey(frame_bgr) if frame_bgr is not None else None
+        self._prev_grey = grey
         if prev is None or prev.shape != mask.shape or self.strength == 0.0:
             self._prev = mask.copy()
             return mask
-        diff = mask - prev
-        # weight of the new mask: 1 - strength for tiny changes, rising to 1 at the motion threshold
-        w = np.abs(diff) * (1.0 / self.motion_threshold)
-        np.clip(w, 0.0, 1.0, out=w)
+        diff = np.subtract(mask, prev)
+        # how far the mask moved: 0 for tiny changes, 1 at the motion threshold (in place: at 720p
+        # every full-size temporary costs about a millisecond)
+        w = np.abs(diff)
+        w *= 1.0 / self.motion_threshold
+        cv2.threshold(w, 1.0, 1.0, cv2.THRESH_TRUNC, dst=w)  # min(w, 1), 10x faster than numpy's
+        if grey is not None and prev_grey is not None and prev_grey.shape == grey.shape:
+            moved = frame_motion(prev_grey, grey)
+            w *= cv2.resize(moved, (mask.shape[1], mask.shape[0]), interpolation=cv2.INTER_LINEAR)
+        # weight of the new mask: 1 - strength where nothing moved, rising to 1 where both moved
         w *= self.strength
         w += 1.0 - self.strength
-        prev += diff * w
+        diff *= w
+        prev += diff
         return prev.copy()

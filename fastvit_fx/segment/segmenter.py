@@ -112,7 +112,7 @@ class Segmenter:
             if tracker is not None:
                 tracker.update(mask)
             if self.smoother is not None:
-                mask = self.smoother(mask)
+                mask = self.smoother(mask, frame_bgr)
             return mask
 
     def _mask_and_prob(self, frame_bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
