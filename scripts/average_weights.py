@@ -6,7 +6,7 @@
 The shipped weights are such an average: of two runs trained side by side from the same weights with
 different framing mixes (the model card's run table says which). Averaging only works for runs where one
 was fine-tuned from the other or both from a common start; the config (and training notes) of the last
-file is kept. A file with a shallower backbone (the same weights before `--depths` grew them) is grown to
+of the deepest files is kept. A file with a shallower backbone (the same weights before `--depths` grew them) is grown to
 the deepest file's blocks per stage first (model/deepen.py). A file named twice counts twice:
 `a a a b` is 3/4 a + 1/4 b.
 """
@@ -19,6 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from fastvit_fx.model import WeightsError, load_model, save_weights  # noqa: E402
+from fastvit_fx.model.deepen import block_counts  # noqa: E402
 
 
 def _grown_states(paths: list[Path], models: list) -> list[dict]:
@@ -30,7 +31,7 @@ def _grown_states(paths: list[Path], models: list) -> list[dict]:
     import torch
 
     from fastvit_fx.model import build_model
-    from fastvit_fx.model.deepen import block_counts, deepen_state
+    from fastvit_fx.model.deepen import deepen_state
 
     states = [m.state_dict() for m in models]
     deepest = max(range(len(states)), key=lambda i: sum(block_counts(states[i])))
@@ -56,7 +57,7 @@ def average(paths: list[Path], out: Path, half: bool = True) -> Path:
     merged = {k: sum(st[k].float() for st in states) / len(states) if states[0][k].is_floating_point()
               else states[-1][k] for k in states[0]}
     # the last of the deepest files gives the config (and the training notes)
-    target = max(reversed(models), key=lambda m: sum(p.numel() for p in m.parameters()))
+    target = max(reversed(models), key=lambda m: sum(block_counts(m.state_dict())))
     target.load_state_dict(merged)
     target.config.training = {**(target.config.training or {}), "averaged_from": [p.name for p in paths]}
     return save_weights(target, out, half=half)
