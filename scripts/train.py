@@ -43,7 +43,11 @@ def main(argv=None) -> int:
     except ValueError as exc:
         print(f"error: --depths: {exc}", file=sys.stderr)
         return 2
-    result = train(TrainConfig(**vars(args)))
+    try:
+        result = train(TrainConfig(**vars(args)))
+    except ValueError as exc:  # --init / --teacher files and names that do not fit: one line, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     chosen = f"best val mIoU {result['best']:.4f}" if result["val"] else "no val set: the last epoch ships"
     print(f"done: step {result['step']}, {chosen}")
     return 0

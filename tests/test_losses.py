@@ -1,9 +1,10 @@
 """The training losses on tiny hand-made cases."""
 from __future__ import annotations
 
+import pytest
 import torch
 
-from fastvit_fx.training.losses import lovasz_hinge, segmentation_loss
+from fastvit_fx.training.losses import distillation_loss, lovasz_hinge, segmentation_loss
 
 
 def test_lovasz_hinge_by_hand():
@@ -26,3 +27,21 @@ def test_lovasz_term_descends_towards_the_label():
         after = segmentation_loss(logits - 0.5 * logits.grad / logits.grad.abs().max(), target, lovasz=1.0)
     assert after < before
     assert segmentation_loss(logits, target, lovasz=1.0) > segmentation_loss(logits, target)
+
+
+def test_distillation_is_zero_at_the_teacher_and_pulls_only_taught_samples_towards_it():
+    torch.manual_seed(0)
+    teacher = torch.randn(2, 1, 8, 8) * 3
+    assert distillation_loss(teacher, teacher, torch.ones(2)).item() == pytest.approx(0.0, abs=1e-6)
+    student = torch.randn(2, 1, 8, 8, requires_grad=True)
+    loss = distillation_loss(student, teacher, torch.tensor([1.0, 0.0]))
+    assert loss.item() > 0.05
+    loss.backward()
+    assert student.grad[1].abs().max() == 0  # the untaught sample gets no gradient
+    stepped = student.detach() - 5.0 * student.grad
+    assert distillation_loss(stepped, teacher, torch.tensor([1.0, 0.0])) < loss  # descends towards it
+    # a teacher at a coarser grid is resized to the student's
+    flat = torch.full((1, 1, 8, 8), 2.0)
+    assert distillation_loss(flat, flat[..., ::2, ::2], torch.ones(1)).item() == pytest.approx(0.0, abs=1e-6)
+    # no taught sample: zero, not NaN
+    assert distillation_loss(student, teacher, torch.zeros(2)).item() == 0.0

@@ -356,6 +356,28 @@ def test_init_deepens_the_backbone_from_shallower_weights(trained, tmp_path):
               log=lambda *_: None)
 
 
+def test_a_teacher_adds_its_term_on_the_taught_sources_and_bad_teachers_are_named(trained, tmp_path):
+    from fastvit_fx.model import ModelConfig, build_model, save_weights
+
+    cfg, _, _, run = trained
+    # the student's own weights as teacher: the term starts at zero and the log names the teacher
+    messages = train_one_epoch_from(trained, tmp_path / "self", teacher=str(run / "export.safetensors"),
+                                    teach_sources="synthetic")
+    assert any("teacher" in m and "synthetic" in m for m in messages)
+    # a teacher that disagrees (untrained), weighted heavily: the logged loss carries its term
+    torch.manual_seed(1)
+    stranger = save_weights(build_model(ModelConfig(head_width=16, input_size=64)), tmp_path / "stranger.safetensors")
+    train_one_epoch_from(trained, tmp_path / "taught", teacher=str(stranger), teach_sources="synthetic", distill=20.0)
+    assert first_epoch_loss(tmp_path / "taught") > first_epoch_loss(tmp_path / "self") + 1.0
+    with pytest.raises(ValueError, match="nowhere.safetensors"):
+        train_one_epoch_from(trained, tmp_path / "bad", teacher=str(tmp_path / "nowhere.safetensors"),
+                             teach_sources="synthetic")
+    with pytest.raises(ValueError, match="unknown source 'portraits'"):
+        train_one_epoch_from(trained, tmp_path / "bad2", teacher=str(stranger), teach_sources="portraits")
+    with pytest.raises(ValueError, match="none of the train sources"):  # the default sources are not here
+        train_one_epoch_from(trained, tmp_path / "bad3", teacher=str(stranger))
+
+
 def test_without_a_val_set_the_last_epoch_ships(tmp_path):
     # a lent GPU trains without val (it runs later, on the full-size photos): the latest weights
     # ship, not the epoch with the lowest (noisy, augmented) train loss

@@ -197,9 +197,13 @@ def test_a_scene_source_with_unlabelled_pixels_trains_and_is_scored(tmp_path):
     with open(root / "manifest.csv", "w", newline="") as f:
         csv.writer(f).writerows(rows)
     ds = AugmentedPeople(read_manifest(root, "train"), [], 32, (0.5,) * 3, (0.25,) * 3)
-    x, y, valid = ds[0]
+    x, y, valid, teach = ds[0]
     assert x.shape == (3, 32, 32) and y.shape == valid.shape == (1, 32, 32)
     assert (valid == 0).any() and (valid == 1).any()
+    assert float(teach) == 0.0  # no teacher sources named: nothing is taught
+    taught = AugmentedPeople(read_manifest(root, "train"), [], 32, (0.5,) * 3, (0.25,) * 3,
+                             teach_sources=(read_manifest(root, "train")[0].source,))
+    assert float(taught[0][3]) == 1.0
     out = tmp_path / "run"
     cfg = TrainConfig(data=str(root), out=str(out), size=32, eval_size=32, batch=2, epochs=1, lr=1e-3,
                       warmup_steps=1, workers=0, head_width=16)

@@ -133,13 +133,31 @@ def load_backgrounds(folder: str | Path | None, max_side: int = 480) -> list[np.
     return out
 
 
+# the sources a teacher is matched on by default (--teacher): the ones the shipped weights do well
+# and a run on the scene sources gives up
+TEACH_SOURCES = ("shen2016-portraits", "clothing-co-parsing")
+
+
+def parse_sources(text: str | None, known: set[str] | None = None) -> tuple[str, ...]:
+    """'a,b' -> ('a', 'b'); with `known`, a name not among them is an error naming it."""
+    names = tuple(part.strip() for part in (text or "").split(",") if part.strip())
+    unknown = [n for n in names if known is not None and n not in known]
+    if unknown:
+        raise ValueError(f"unknown source {unknown[0]!r} (known: {', '.join(sorted(known))})")
+    return names
+
+
 class AugmentedPeople(Dataset):
-    """Each index yields a freshly augmented webcam-like frame (new randomness every epoch)."""
+    """Each index yields a freshly augmented webcam-like frame (new randomness every epoch):
+    (image, label, valid map, teach), teach 1.0 for samples of `teach_sources` (a teacher is
+    matched on them), else 0.0."""
 
     def __init__(self, items: list[Item], backgrounds: list[np.ndarray], size: int,
                  mean, std, seed: int = 0, max_side: int = 400,
-                 framings: dict[str, float] | None = None, faults_p: float = 1.0) -> None:
+                 framings: dict[str, float] | None = None, faults_p: float = 1.0,
+                 teach_sources: tuple[str, ...] = ()) -> None:
         self.items = items
+        self.teach = [float(it.source in teach_sources) for it in items]
         self.pairs = [load_pair(it, max_side) for it in items]
         self.has_ignore = [bool((m == IGNORE).any()) for _, m in self.pairs]
         self.cutouts = [p for p, it in zip(self.pairs, items) if it.source in CUTOUT_SOURCES] or list(self.pairs)
@@ -171,4 +189,5 @@ class AugmentedPeople(Dataset):
         x = (x - self.mean) / self.std
         valid = valid_map(label, self.has_ignore[index])
         y = np.where(valid > 0, label.astype(np.float32) / 255.0, 0.0).astype(np.float32)
-        return torch.from_numpy(x), torch.from_numpy(y[None]), torch.from_numpy(valid[None])
+        return (torch.from_numpy(x), torch.from_numpy(y[None]), torch.from_numpy(valid[None]),
+                torch.tensor(self.teach[index]))

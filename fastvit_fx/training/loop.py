@@ -19,8 +19,9 @@ from torch.utils.data import DataLoader, DistributedSampler, WeightedRandomSampl
 
 from ..model import ModelConfig, build_model, save_weights
 from .augment import parse_framings
-from .data import AugmentedPeople, load_backgrounds, parse_shares, read_manifest, source_sample_weights
-from .losses import segmentation_loss
+from .data import (TEACH_SOURCES, AugmentedPeople, load_backgrounds, parse_shares, parse_sources, read_manifest,
+                   source_sample_weights)
+from .losses import distillation_loss, segmentation_loss
 
 
 @dataclass
@@ -60,6 +61,12 @@ class TrainConfig:
     # each source's share of an epoch's samples: 'sbi2015-indoor=0.3,...' over data.SOURCE_SHARES;
     # 'off' draws every pair once an epoch (sources in proportion to their size)
     source_shares: str | None = None
+    # a frozen teacher (weights file) whose masks the student also matches, with weight `distill`, on
+    # the samples of `teach_sources` (data.TEACH_SOURCES by default): what the teacher does well is
+    # kept while the other sources are learned
+    teacher: str | None = None
+    distill: float = 1.0
+    teach_sources: str | None = None
 
 
 # the log's column for each source's val mIoU
@@ -137,6 +144,23 @@ def validate(model, items, eval_size: int) -> dict:
     fused.config = ModelConfig(**{**fused.config.__dict__, "input_size": eval_size})
     seg = Segmenter(TorchBackend(fused, device="cpu"), fused.config, size=eval_size)
     return evaluate(seg, items)
+
+
+def load_teacher(cfg: TrainConfig, model_cfg: ModelConfig, sources: set[str], device) -> tuple[torch.nn.Module, tuple]:
+    """The frozen, fused teacher and the sources it is matched on; a one-line ValueError names a
+    teacher file that cannot be read, an output shape that differs, or an unknown source."""
+    from ..model import load_model
+
+    teach_sources = parse_sources(cfg.teach_sources, sources) if cfg.teach_sources else \
+        tuple(s for s in TEACH_SOURCES if s in sources)
+    if not teach_sources:
+        raise ValueError(f"--teacher {cfg.teacher}: none of the train sources is one to teach on")
+    teacher = load_model(cfg.teacher, fuse=True).to(device).eval()  # WeightsError names the file
+    for p in teacher.parameters():
+        p.requires_grad_(False)
+    if teacher.config.mean != model_cfg.mean or teacher.config.std != model_cfg.std:
+        raise ValueError(f"--teacher {cfg.teacher}: normalises its input differently from the student")
+    return teacher, teach_sources
 
 
 def plot_curves(log_path: Path, out_png: Path) -> None:
@@ -242,9 +266,14 @@ def train(cfg: TrainConfig, log=print) -> dict:
 
     items = read_manifest(cfg.data, "train")[: cfg.limit]
     val_items = read_manifest(cfg.data, "val")[: cfg.val_limit]
+    teacher, teach_sources = None, ()
+    if cfg.teacher:
+        teacher, teach_sources = load_teacher(cfg, model_cfg, {it.source for it in items}, device)
+        log(f"teacher {cfg.teacher} (distill {cfg.distill:g}) on {', '.join(teach_sources)}")
     dataset = AugmentedPeople(items, load_backgrounds(cfg.backgrounds), cfg.size,
                               model_cfg.mean, model_cfg.std, seed=cfg.seed,
-                              framings=parse_framings(cfg.framings), faults_p=cfg.faults)
+                              framings=parse_framings(cfg.framings), faults_p=cfg.faults,
+                              teach_sources=teach_sources)
     if world > 1:
         sampler = DistributedSampler(dataset, shuffle=True)
     elif cfg.source_shares == "off":
@@ -294,15 +323,21 @@ def train(cfg: TrainConfig, log=print) -> dict:
         it = loader
         if tqdm is not None and is_main:
             it = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.epochs}", leave=False, mininterval=10)
-        for x, y, valid in it:
+        for x, y, valid, teach in it:
             x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-            valid = valid.to(device, non_blocking=True)
+            valid, teach = valid.to(device, non_blocking=True), teach.to(device, non_blocking=True)
             f = lr_factor(step, total_steps, cfg.warmup_steps, time.time() - t_start, budget_s)
             for g in opt.param_groups:
                 g["lr"] = cfg.lr * f
             with torch.autocast(device.type, dtype=amp_dtype or torch.bfloat16, enabled=amp_dtype is not None):
                 logits = ddp_model(x)
             loss = segmentation_loss(logits, y, lovasz=cfg.lovasz, valid=valid)
+            if teacher is not None and bool(teach.any()):
+                chosen = teach > 0.5
+                with torch.no_grad(), torch.autocast(device.type, dtype=amp_dtype or torch.bfloat16,
+                                                     enabled=amp_dtype is not None):
+                    taught = teacher(x[chosen])  # only the samples it is matched on: a third of a step saved
+                loss = loss + cfg.distill * distillation_loss(logits[chosen], taught, teach[chosen])
             opt.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.unscale_(opt)

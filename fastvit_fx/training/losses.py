@@ -2,7 +2,8 @@
 the Lovasz hinge, a convex surrogate of per-image IoU (the metric val reports).
 
 Every term takes an optional `valid` map (1 = labelled, 0 = not labelled: the scene sources' 128):
-pixels outside it give no loss and no gradient."""
+pixels outside it give no loss and no gradient. `distillation_loss` pulls a student towards a frozen
+teacher's masks on chosen samples (keeping what the teacher does well while new sources are learned)."""
 from __future__ import annotations
 
 import torch
@@ -67,3 +68,20 @@ def segmentation_loss(logits: torch.Tensor, target: torch.Tensor, lovasz: float 
     if lovasz:
         loss = loss + lovasz * lovasz_hinge(logits, target, valid=valid)
     return loss
+
+
+def distillation_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor,
+                      teach: torch.Tensor) -> torch.Tensor:
+    """Per-pixel KL divergence from the teacher's person probability to the student's, averaged over
+    the samples with teach == 1 (zero, with zero gradient, where none has). KL rather than BCE against
+    the soft target so a student that matches the teacher scores 0 whatever the teacher's confidence."""
+    student, teacher = student_logits.float(), teacher_logits.float()
+    if teacher.shape[-2:] != student.shape[-2:]:
+        teacher = F.interpolate(teacher, size=student.shape[-2:], mode="bilinear", align_corners=False)
+    p = torch.sigmoid(teacher)
+    # BCE(student; p) - H(p): the entropy term has no gradient, it only sets the floor at 0
+    kl = (F.binary_cross_entropy_with_logits(student, p, reduction="none")
+          - F.binary_cross_entropy_with_logits(teacher, p, reduction="none"))
+    per_sample = kl.flatten(1).mean(dim=1)
+    teach = teach.reshape(-1).to(per_sample.dtype)
+    return (per_sample * teach).sum() / teach.sum().clamp(min=1.0)
