@@ -61,8 +61,13 @@ def test_loss_falls_and_checkpoint_loads_in_segmenter(trained):
     losses = [float(r["train_loss"]) for r in rows]
     assert losses[-1] < 0.8 * losses[0]  # 1.65 -> 1.06 here; the labels must agree for it to learn
     assert result["step"] == 16
-    for name in ("best.safetensors", "export.safetensors", "last.pt", "curves.png"):
+    for name in ("best.safetensors", "last.safetensors", "export.safetensors", "last.pt", "curves.png"):
         assert (out / name).exists(), name
+    from fastvit_fx.model import load_weights
+
+    last_config, last_weights = load_weights(out / "last.safetensors")  # the last epoch, not the best
+    final = torch.load(out / "last.pt", weights_only=False)["model"]
+    assert last_config.training["epochs"] == 4 and all(torch.equal(last_weights[k], final[k]) for k in last_weights)
     seg = open_segmenter(out / "export.safetensors", backend="torch", device="cpu")
     mask = seg(cv2.imread(str(root / "images" / "p000.jpg")))
     assert mask.shape == cv2.imread(str(root / "masks" / "p000.png"), 0).shape

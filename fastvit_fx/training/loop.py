@@ -386,6 +386,12 @@ def train(cfg: TrainConfig, log=print) -> dict:
                 save_weights(shipped, out / "best.safetensors")
                 if cfg.export:
                     save_weights(shipped, cfg.export, half=True)
+            # the last epoch's weights too (the EMA where there is one): rules that judge the last epoch
+            # rather than pick one on val take this file
+            shipped.config = model.config
+            shipped.config.training = {"data": str(cfg.data), "epochs": epoch + 1, "steps": step,
+                                       "train_size": cfg.size, "val_miou": None, "val": {}}
+            save_weights(shipped, out / "last.safetensors")
             state = {"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
                      "epoch": epoch + 1, "best": best, "config": json.loads(model.config.to_json())}
             if ema is not None:

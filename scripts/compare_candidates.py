@@ -1,0 +1,157 @@
+#!/usr/bin/env python
+"""Measure candidate weights side by side and apply a shipping rule written down beforehand.
+
+    python scripts/compare_candidates.py --data ../shared/data/person-seg \
+        --candidate c=models/fastvit_t8_person.safetensors --candidate u=runs/x/best.safetensors \
+        --floor shen2016-portraits=0.9487 --floor clothing-co-parsing=0.9192 --max-time-ratio 1.15 \
+        --json runs/x/candidates.json
+
+The first candidate is the incumbent: network times are ratios to it, and the rule falls back to it.
+Each candidate is scored on the split through the app's path (--backend, onnx-int8 by default; zoom
+on), its video sequences through one smoothing Segmenter (mIoU and flicker), and its network timed on
+a 256x160 input, all candidates interleaved in one process (medians). Eligible: every --floor met and
+the network time at most --max-time-ratio of the incumbent's; the rule ships the eligible candidate
+with the best mean mIoU over --score-sources (the incumbent when it is the best).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+
+SCORE_SOURCES = ("shen2016-portraits", "clothing-co-parsing", "sbi2015-indoor", "davis2016-poses", "camvid-street")
+SHORT = {"shen2016-portraits": "portraits", "clothing-co-parsing": "full body", "cdnet-pedestrians": "pedestrians",
+         "sbi2015-indoor": "indoor", "davis2016-poses": "poses", "camvid-street": "street"}
+
+
+def parse_pairs(pairs: list[str], what: str) -> list[tuple[str, str]]:
+    """['a=b', ...] -> [('a', 'b'), ...]; a pair without '=' is a one-line ValueError naming it."""
+    out = []
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name or not value:
+            raise ValueError(f"{what} {pair!r}: expected NAME=VALUE")
+        out.append((name, value))
+    return out
+
+
+def apply_rule(rows: dict[str, dict], floors: dict[str, float], max_time_ratio: float,
+               score_sources: tuple[str, ...]) -> str:
+    """Mark each row eligible (and why not) and scored; return the name the rule ships. Rows are
+    {'sources': {source: mIoU}, 'time_ratio': float}; the first row is the incumbent."""
+    incumbent = next(iter(rows))
+    for row in rows.values():
+        misses = [f"{SHORT.get(s, s)} {floor - row['sources'].get(s, float('nan')):.4f} short"
+                  for s, floor in floors.items() if not row["sources"].get(s, -1.0) >= floor]
+        if row["time_ratio"] > max_time_ratio:
+            misses.append(f"network {row['time_ratio']:.2f}x")
+        row["eligible"] = not misses
+        row["why_not"] = "; ".join(misses)
+        row["score"] = float(np.mean([row["sources"].get(s, 0.0) for s in score_sources]))
+    eligible = [name for name, row in rows.items() if row["eligible"]]
+    if not eligible:
+        return incumbent
+    return max(eligible, key=lambda name: rows[name]["score"])
+
+
+def network_ms(paths: list[Path], backend: str, repeats: int) -> list[float]:
+    """Median ms per network call on a 256x160 input, all candidates interleaved in one process."""
+    from fastvit_fx.bench.segmentation import interleaved
+    from fastvit_fx.memory import keep_freed_buffers
+    from fastvit_fx.segment import open_backend
+
+    keep_freed_buffers()  # as the app runs: without it each call pays for fresh pages
+    x = np.random.default_rng(0).standard_normal((1, 3, 160, 256)).astype(np.float32)
+    runtimes = [open_backend(p, backend, 256, "cpu")[0] for p in paths]
+    samples = interleaved([lambda r=r: r(x) for r in runtimes], repeats=repeats)
+    return [float(np.median(s)) for s in samples]
+
+
+def measure(path: Path, items, backend: str, video: bool) -> dict:
+    from fastvit_fx.segment import open_segmenter
+    from fastvit_fx.training.evaluate import evaluate, evaluate_video
+
+    result = evaluate(open_segmenter(path, backend=backend, device="cpu"), items)
+    row = {"path": str(path), "sources": {s: r["miou"] for s, r in result["sources"].items()}}
+    if video:
+        clip = evaluate_video(open_segmenter(path, backend=backend, device="cpu", smooth=True), items)
+        row.update(video_miou=clip["miou"], flicker=clip["flicker"])
+    return row
+
+
+def table(rows: dict[str, dict], sources: list[str], chosen: str) -> str:
+    head = ["candidate"] + [SHORT.get(s, s) for s in sources] + ["eligible", "rule score", "video mIoU", "flicker",
+                                                                 "network ms"]
+    lines = ["| " + " | ".join(head) + " |", "|---" + "|---:" * (len(head) - 1) + "|"]
+    for name, row in rows.items():
+        cells = [f"**{name}**" if name == chosen else name]
+        cells += [f"{row['sources'][s]:.4f}" if s in row["sources"] else "" for s in sources]
+        cells.append("yes" if row["eligible"] else f"no ({row['why_not']})")
+        cells.append(f"{row['score']:.4f}")
+        cells += [f"{row[k]:.3f}" if k in row else "" for k in ("video_miou", "flicker")]
+        cells.append(f"{row['network_ms']:.2f} ({row['time_ratio']:.2f}x)")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", required=True)
+    p.add_argument("--split", default="val")
+    p.add_argument("--candidate", action="append", default=[], help="NAME=WEIGHTS; the first is the incumbent")
+    p.add_argument("--floor", action="append", default=[], help="SOURCE=MIOU a candidate must reach")
+    p.add_argument("--max-time-ratio", type=float, default=1.15)
+    p.add_argument("--score-sources", default=",".join(SCORE_SOURCES))
+    p.add_argument("--backend", default="onnx-int8")
+    p.add_argument("--repeats", type=int, default=150, help="timed network calls per candidate")
+    p.add_argument("--limit", type=int, default=None, help="score only the first N items (smoke runs)")
+    p.add_argument("--no-video", dest="video", action="store_false")
+    p.add_argument("--json", default=None)
+    args = p.parse_args(argv)
+    try:
+        candidates = [(name, Path(path)) for name, path in parse_pairs(args.candidate, "--candidate")]
+        floors = {s: float(v) for s, v in parse_pairs(args.floor, "--floor")}
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not candidates:
+        print("error: no --candidate given", file=sys.stderr)
+        return 2
+    for name, path in candidates:
+        if not path.is_file():
+            print(f"error: --candidate {name}: {path}: no such file", file=sys.stderr)
+            return 2
+    from fastvit_fx.training.data import read_manifest
+
+    try:
+        items = read_manifest(args.data, args.split)[: args.limit]
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    rows = {}
+    for name, path in candidates:
+        rows[name] = measure(path, items, args.backend, args.video)
+        print(f"measured {name}: " + ", ".join(f"{SHORT.get(s, s)} {v:.4f}" for s, v in rows[name]["sources"].items()),
+              file=sys.stderr)
+    times = network_ms([path for _, path in candidates], args.backend, args.repeats)
+    for (name, _), ms in zip(candidates, times):
+        rows[name].update(network_ms=ms, time_ratio=ms / times[0])
+    score_sources = tuple(s for s in args.score_sources.split(",") if s)
+    chosen = apply_rule(rows, floors, args.max_time_ratio, score_sources)
+    sources = [s for s in SHORT if any(s in r["sources"] for r in rows.values())]
+    print(table(rows, sources, chosen))
+    print(f"the rule ships: {chosen}" + (" (the incumbent: nothing new ships)" if chosen == candidates[0][0] else ""))
+    if args.json:
+        Path(args.json).write_text(json.dumps({"rows": rows, "chosen": chosen, "floors": floors,
+                                               "max_time_ratio": args.max_time_ratio, "backend": args.backend,
+                                               "split": args.split}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""scripts/compare_candidates.py: the shipping rule applied to measured candidates, and the whole
+script on generated data."""
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from fastvit_fx.model import build_model, save_weights
+from test_training import make_dataset
+
+_spec = importlib.util.spec_from_file_location(
+    "compare_candidates", Path(__file__).resolve().parents[1] / "scripts" / "compare_candidates.py")
+compare_candidates = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(compare_candidates)
+
+P, F, S = "shen2016-portraits", "clothing-co-parsing", "camvid-street"
+
+
+def _rows(**rows):
+    return {name: {"sources": dict(zip((P, F, S), scores)), "time_ratio": ratio}
+            for name, (scores, ratio) in rows.items()}
+
+
+def test_the_best_eligible_candidate_ships_and_the_incumbent_is_the_fallback():
+    floors = {P: 0.94, F: 0.91}
+    rows = _rows(c=((0.95, 0.92, 0.10), 1.0), better=((0.945, 0.915, 0.30), 1.05),
+                 best_but_short=((0.95, 0.905, 0.50), 1.0), best_but_slow=((0.95, 0.92, 0.60), 1.3))
+    assert compare_candidates.apply_rule(rows, floors, 1.15, (P, F, S)) == "better"
+    assert rows["best_but_short"]["why_not"] == "full body 0.0050 short"
+    assert rows["best_but_slow"]["why_not"] == "network 1.30x"
+    assert rows["better"]["score"] == pytest.approx((0.945 + 0.915 + 0.30) / 3)
+    # nothing eligible beats the incumbent: it stays, even when it misses a floor itself
+    rows = _rows(c=((0.95, 0.92, 0.10), 1.0), short=((0.93, 0.95, 0.9), 1.0))
+    assert compare_candidates.apply_rule(rows, floors, 1.15, (P, F, S)) == "c"
+    rows = _rows(c=((0.93, 0.92, 0.10), 1.0), short=((0.93, 0.95, 0.9), 1.0))
+    assert compare_candidates.apply_rule(rows, floors, 1.15, (P, F, S)) == "c"
+
+
+def test_the_script_measures_times_and_chooses(tmp_path, capsys):
+    root = make_dataset(tmp_path / "data", n_train=2, n_val=3)
+    paths = []
+    for seed in (0, 1):
+        torch.manual_seed(seed)
+        paths.append(save_weights(build_model(head_width=16, input_size=64), tmp_path / f"w{seed}.safetensors"))
+    out = tmp_path / "rule.json"
+    rc = compare_candidates.main(["--data", str(root), "--candidate", f"old={paths[0]}", "--candidate",
+                                  f"new={paths[1]}", "--floor", "synthetic=0.0", "--score-sources", "synthetic",
+                                  "--backend", "torch", "--repeats", "3", "--no-video", "--json", str(out)])
+    assert rc == 0
+    result = json.loads(out.read_text())
+    assert set(result["rows"]) == {"old", "new"} and result["rows"]["old"]["time_ratio"] == 1.0
+    scores = {name: row["sources"]["synthetic"] for name, row in result["rows"].items()}
+    assert result["chosen"] == max(scores, key=scores.get)
+    assert f"the rule ships: {result['chosen']}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args, named", [
+    (["--candidate", "nameonly"], "'nameonly'"),
+    (["--candidate", "x=/nowhere/w.safetensors"], "/nowhere/w.safetensors"),
+    (["--candidate", "x=README.md", "--floor", "portraits"], "'portraits'"),
+])
+def test_bad_arguments_are_one_line_errors_naming_them(tmp_path, capsys, args, named):
+    assert compare_candidates.main(["--data", str(tmp_path), *args]) == 2
+    err = capsys.readouterr().err
+    assert named in err and err.count("\n") == 1
