@@ -148,7 +148,7 @@ def validate(model, items, eval_size: int) -> dict:
 
 def load_teacher(cfg: TrainConfig, model_cfg: ModelConfig, sources: set[str], device) -> tuple[torch.nn.Module, tuple]:
     """The frozen, fused teacher and the sources it is matched on; a one-line ValueError names a
-    teacher file that cannot be read, an output shape that differs, or an unknown source."""
+    teacher file that cannot be read, one that normalises its input differently, or an unknown source."""
     from ..model import load_model
 
     teach_sources = parse_sources(cfg.teach_sources, sources) if cfg.teach_sources else \
@@ -336,7 +336,7 @@ def train(cfg: TrainConfig, log=print) -> dict:
                 chosen = teach > 0.5
                 with torch.no_grad(), torch.autocast(device.type, dtype=amp_dtype or torch.bfloat16,
                                                      enabled=amp_dtype is not None):
-                    taught = teacher(x[chosen])  # only the samples it is matched on: a third of a step saved
+                    taught = teacher(x[chosen])  # only the samples it is matched on
                 loss = loss + cfg.distill * distillation_loss(logits[chosen], taught, teach[chosen])
             opt.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
