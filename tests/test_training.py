@@ -327,11 +327,16 @@ def test_train_script_rejects_a_folder_without_manifest_and_bad_depths(tmp_path,
 def test_validates_every_n_epochs_and_after_the_last(tmp_path):
     root = make_dataset(tmp_path / "data", n_train=8, n_val=2)
     cfg = TrainConfig(data=str(root), out=str(tmp_path / "run"), size=64, eval_size=64, batch=4, epochs=3,
-                      lr=3e-3, warmup_steps=1, workers=0, head_width=16, val_every=2)
+                      lr=3e-3, warmup_steps=1, workers=0, head_width=16, val_every=2, keep_validated=1)
     train(cfg, log=lambda *_: None)
     rows = list(csv.DictReader(open(tmp_path / "run" / "log.csv")))
     assert [bool(r["val_miou"]) for r in rows] == [False, True, True]
     assert (tmp_path / "run" / "best.safetensors").exists() and (tmp_path / "run" / "curves.png").exists()
+    # the weights of each validated epoch are kept, and only those
+    kept = sorted(p.name for p in (tmp_path / "run").glob("epoch*.safetensors"))
+    assert kept == ["epoch02.safetensors", "epoch03.safetensors"]
+    seg = open_segmenter(tmp_path / "run" / "epoch02.safetensors", backend="torch", device="cpu")
+    assert seg.config.training["epochs"] == 2
 
 
 def test_init_grows_narrow_weights_into_a_coarse_wide_head(trained, tmp_path):

@@ -54,6 +54,9 @@ class TrainConfig:
     # validate every N epochs (and always after the last one): on a GPU an epoch takes seconds and the
     # CPU-side validation through the Segmenter would take most of the run
     val_every: int = 1
+    # 1: also keep each validated epoch's shipped weights as epochNN.safetensors, so a rule written
+    # before the run can judge every point along it, not only the loop's choice and the last
+    keep_validated: int = 0
     # a closing phase on frames closer to the val photos: 'native=0.3,whole=0.4,...' (augment.FRAMINGS
     # by default) and the share of samples given camera faults
     framings: str | None = None
@@ -365,6 +368,12 @@ def train(cfg: TrainConfig, log=print) -> dict:
                 for name, column in VAL_COLUMNS.items():
                     if name in src:
                         row[f"val_{column}"] = f"{src[name]['miou']:.4f}"
+                if cfg.keep_validated:
+                    shipped.config = model.config
+                    shipped.config.training = {"data": str(cfg.data), "epochs": epoch + 1, "steps": step,
+                                               "train_size": cfg.size, "val_miou": round(score, 4),
+                                               "val": {k: round(v["miou"], 4) for k, v in src.items()}}
+                    save_weights(shipped, out / f"epoch{epoch + 1:02d}.safetensors")
             elif val_items:
                 score = -math.inf  # not validated this epoch: never chosen as best
             else:  # no val set (a lent GPU: val runs later, here, on the full-size photos). The latest
