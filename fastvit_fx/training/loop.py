@@ -77,6 +77,14 @@ VAL_COLUMNS = {"shen2016-portraits": "portrait", "clothing-co-parsing": "fullbod
                "sbi2015-indoor": "indoor", "davis2016-poses": "poses", "camvid-street": "street"}
 
 
+def training_record(cfg: TrainConfig, epochs: int, steps: int, score: float | None = None,
+                    sources: dict | None = None) -> dict:
+    """What a weights file's header records about the training that made it."""
+    return {"data": str(cfg.data), "epochs": epochs, "steps": steps, "train_size": cfg.size,
+            "val_miou": None if score is None else round(score, 4),
+            "val": {name: round(r["miou"], 4) for name, r in (sources or {}).items()}}
+
+
 def parse_depths(text: str | None) -> tuple[int, ...] | None:
     """'2,2,6,2' -> (2, 2, 6, 2); None or '' -> None (the arch's own depths)."""
     if not text:
@@ -370,9 +378,7 @@ def train(cfg: TrainConfig, log=print) -> dict:
                         row[f"val_{column}"] = f"{src[name]['miou']:.4f}"
                 if cfg.keep_validated:
                     shipped.config = model.config
-                    shipped.config.training = {"data": str(cfg.data), "epochs": epoch + 1, "steps": step,
-                                               "train_size": cfg.size, "val_miou": round(score, 4),
-                                               "val": {k: round(v["miou"], 4) for k, v in src.items()}}
+                    shipped.config.training = training_record(cfg, epoch + 1, step, score, src)
                     save_weights(shipped, out / f"epoch{epoch + 1:02d}.safetensors")
             elif val_items:
                 score = -math.inf  # not validated this epoch: never chosen as best
@@ -386,20 +392,16 @@ def train(cfg: TrainConfig, log=print) -> dict:
             if score > best:
                 best = score
                 shipped.config = model.config
-                shipped.config.training = {
-                    "data": str(cfg.data), "epochs": epoch + 1, "steps": step, "train_size": cfg.size,
-                    # without a val set the score is the epoch number: not a metric to record
-                    "val_miou": round(score, 4) if val_items else None,
-                    "val": {k: round(v["miou"], 4) for k, v in last_val.get("sources", {}).items()},
-                }
+                # without a val set the score is the epoch number: not a metric to record
+                shipped.config.training = training_record(cfg, epoch + 1, step, score if val_items else None,
+                                                          last_val.get("sources"))
                 save_weights(shipped, out / "best.safetensors")
                 if cfg.export:
                     save_weights(shipped, cfg.export, half=True)
             # the last epoch's weights too (the EMA where there is one): rules that judge the last epoch
             # rather than pick one on val take this file
             shipped.config = model.config
-            shipped.config.training = {"data": str(cfg.data), "epochs": epoch + 1, "steps": step,
-                                       "train_size": cfg.size, "val_miou": None, "val": {}}
+            shipped.config.training = training_record(cfg, epoch + 1, step)
             save_weights(shipped, out / "last.safetensors")
             state = {"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
                      "epoch": epoch + 1, "best": best, "config": json.loads(model.config.to_json())}
