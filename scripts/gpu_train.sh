@@ -38,13 +38,16 @@ mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1
 MINUTES=${MINUTES:-7.5}
 python3 -c 'import torch, timm, cv2, safetensors; print("torch", torch.__version__, "cuda", torch.cuda.is_available(), torch.cuda.get_device_name(0) if torch.cuda.is_available() else "")'
-# the run keeps the shipped model's shape (its EdgeRefiner, its coarse head width), or --init would not fit it
-read -r REFINE_WIDTH COARSE_WIDTH < <(python3 -c 'from fastvit_fx.model import load_weights; c = load_weights("models/fastvit_t8_person.safetensors")[0]; print(c.refine_width, c.coarse_width)')
+# the run keeps the shipped model's shape (its EdgeRefiner, coarse head width and blocks per stage), or
+# --init would not fit it ("-" = the arch's own depths)
+read -r REFINE_WIDTH COARSE_WIDTH DEPTHS < <(python3 -c 'from fastvit_fx.model import load_weights; c = load_weights("models/fastvit_t8_person.safetensors")[0]; print(c.refine_width, c.coarse_width, ",".join(map(str, c.depths)) if c.depths else "-")')
+DEPTH_ARGS=()
+[ "$DEPTHS" = "-" ] || DEPTH_ARGS=(--depths "$DEPTHS")
 RUN_DIR=${RUN_DIR:-/tmp/gpu_run}  # checkpoints stay on the machine: with the optimizer they are too big to bring back
 python3 scripts/train.py --data pack/person-seg --backgrounds pack/backgrounds --out "$RUN_DIR" \
     --init models/fastvit_t8_person.safetensors --time-budget "$MINUTES" --epochs 1000 \
     --size 256 --batch 64 --workers "${WORKERS:-14}" --lr 1e-3 --warmup-steps 200 \
-    --lovasz 1 --ema 0.999 --val-limit 0 --refine-width "$REFINE_WIDTH" --coarse-width "$COARSE_WIDTH" \
+    --lovasz 1 --ema 0.999 --val-limit 0 --refine-width "$REFINE_WIDTH" --coarse-width "$COARSE_WIDTH" "${DEPTH_ARGS[@]}" \
     --export "$OUT/export_fp16.safetensors" "$@" 2>&1 | stdbuf -oL tr '\r' '\n' | grep --line-buffered -v '^epoch .*it/s' | tee "$OUT/train.log" \
     || status=$?
 cp "$RUN_DIR/log.csv" "$RUN_DIR/curves.png" "$OUT/" || true  # whatever the run got to, bring it back

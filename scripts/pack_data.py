@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import subprocess
 import sys
 from pathlib import Path
 
@@ -70,6 +71,32 @@ def folder_bytes(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
+REPO = Path(__file__).resolve().parents[1]
+TRAVEL_LIMIT_MIB = 64  # the device tool sends the working tree and the carried pack, at most this much
+
+
+def tree_bytes(repo: Path) -> int | None:
+    """Bytes of what the device tool sends from `repo` besides the carried pack (tracked files and
+    untracked ones git does not ignore), or None outside a git checkout."""
+    try:
+        listed = subprocess.run(["git", "-C", str(repo), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                                capture_output=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    files = (repo / name for name in listed.decode().split("\0") if name)
+    return sum(f.stat().st_size for f in files if f.is_file())
+
+
+def travel_error(pack_bytes: int, tree_size: int, out: Path, limit_mib: float = TRAVEL_LIMIT_MIB) -> str | None:
+    """The one-line reason the pack and the tree would not travel together, or None where they fit."""
+    total = (pack_bytes + tree_size) / 2**20
+    if total <= limit_mib:
+        return None
+    return (f"{out}: the pack ({pack_bytes / 2**20:.1f} MiB) and the rest of the working tree ({tree_size / 2**20:.1f} MiB) "
+            f"make {total:.1f} MiB, over the {limit_mib:g} MiB the device tool sends; pack again with a lower "
+            f"--quality or --max-side, or move weights out of the tree")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--src", type=Path, default=Path("../shared/data"),
@@ -92,7 +119,13 @@ def main(argv=None) -> int:
     m = 0
     if (args.src / "backgrounds").is_dir():
         m = pack_backgrounds(args.src / "backgrounds", args.out / "backgrounds", args.background_side, args.quality)
-    print(f"packed {n} pairs and {m} backgrounds into {args.out}: {folder_bytes(args.out) / 2**20:.1f} MiB")
+    packed = folder_bytes(args.out)
+    print(f"packed {n} pairs and {m} backgrounds into {args.out}: {packed / 2**20:.1f} MiB")
+    tree = tree_bytes(REPO)
+    problem = travel_error(packed, tree, args.out) if tree is not None else None
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 3
     return 0
 
 

@@ -58,3 +58,24 @@ def test_a_train_only_pack_leaves_val_out(tmp_path, capsys):
 
     assert pack_data.main(["--src", str(src), "--out", str(tmp_path / "none"), "--split", "test"]) == 2
     assert "'test'" in capsys.readouterr().err
+
+
+def test_a_pack_too_large_to_travel_with_the_tree_is_named_with_both_sizes(tmp_path):
+    assert pack_data.travel_error(30 * 2**20, 20 * 2**20, tmp_path / "pack") is None
+    problem = pack_data.travel_error(45 * 2**20, 31 * 2**20, tmp_path / "pack")
+    assert problem is not None and str(tmp_path / "pack") in problem
+    assert "45.0 MiB" in problem and "31.0 MiB" in problem and "76.0 MiB" in problem and "\n" not in problem
+
+
+def test_tree_bytes_counts_what_travels_and_not_what_git_ignores(tmp_path):
+    import subprocess
+
+    assert pack_data.tree_bytes(tmp_path) is None  # not a checkout
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / ".gitignore").write_text("/pack/\n")  # 7 bytes
+    (tmp_path / "kept.bin").write_bytes(b"x" * 1000)
+    (tmp_path / "new.bin").write_bytes(b"y" * 500)  # untracked, not ignored: it travels too
+    (tmp_path / "pack").mkdir()
+    (tmp_path / "pack" / "big.bin").write_bytes(b"z" * 9000)  # carried separately, counted by folder_bytes
+    subprocess.run(["git", "-C", str(tmp_path), "add", "kept.bin"], check=True)
+    assert pack_data.tree_bytes(tmp_path) == 1000 + 500 + 7

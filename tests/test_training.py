@@ -360,10 +360,11 @@ def test_init_deepens_the_backbone_from_shallower_weights(trained, tmp_path):
     assert first_epoch_loss(tmp_path / "deep") < first_epoch_loss(out)
     seg = open_segmenter(tmp_path / "deep" / "best.safetensors", backend="torch", device="cpu")
     assert seg.config.depths == (2, 2, 6, 2)
-    with pytest.raises(ValueError, match="does not deepen"):  # fewer blocks cannot take them
-        train(TrainConfig(**{**cfg.__dict__, "out": str(tmp_path / "bad"), "epochs": 1, "export": None,
-                             "depths": "2,2,3,2", "init": str(tmp_path / "deep" / "best.safetensors")}),
-              log=lambda *_: None)
+    for depths in ("2,2,3,2", None):  # fewer blocks cannot take them, nor the arch's own depths
+        with pytest.raises(ValueError, match=r"blocks per stage.*--depths 2,2,6,2 keeps the file's"):
+            train(TrainConfig(**{**cfg.__dict__, "out": str(tmp_path / "bad"), "epochs": 1, "export": None,
+                                 "depths": depths, "init": str(tmp_path / "deep" / "best.safetensors")}),
+                  log=lambda *_: None)
 
 
 def test_a_teacher_adds_its_term_on_the_taught_sources_and_bad_teachers_are_named(trained, tmp_path):

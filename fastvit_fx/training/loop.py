@@ -247,7 +247,8 @@ def train(cfg: TrainConfig, log=print) -> dict:
             try:
                 tensors, added = deepen_state(tensors, model.state_dict())
             except ValueError as exc:
-                raise ValueError(f"{cfg.init}: does not deepen into {model_cfg.depths}: {exc}") from None
+                keep = f"; --depths {','.join(map(str, init_cfg.depths))} keeps the file's" if init_cfg.depths else ""
+                raise ValueError(f"{cfg.init}: does not fit the model's blocks per stage: {exc}{keep}") from None
         missing, unexpected = model.load_state_dict(tensors, strict=False)
         fresh = [k for k in missing if k.startswith("refiner.")]
         if unexpected or len(fresh) != len(missing):
