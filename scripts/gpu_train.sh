@@ -1,35 +1,40 @@
 #!/usr/bin/env bash
 # One training run on a lent GPU machine (the device tool), prepared so the device minutes go to
 # training, not setting up. Here, first:
-#     python scripts/pack_data.py --src ../shared/data --out pack --split train --quality 70
-# (the six-source data, 3,633 train pairs: 43 MiB, which with the 19 MiB tree is just under the 64 MiB
-# that travels; the run does not validate there, so val stays here)
-# then run this through the device tool with carry=["pack"] and timeout_s=600:
+#     python scripts/pack_data.py --src ../shared/data --out pack --split train --quality 60
+# (the six-source data, 3,633 train pairs: 39 MiB; the run does not validate there, so val stays here).
+# The pack and the working tree travel together, at most 64 MiB: pack_data.py says when they would not.
+# With the shipped 10 MB weights the rest of the tree is about 20 MiB; other weights files in the tree
+# (models/unshipped/) must leave it first. Then run this through the device tool with carry=["pack"]
+# and timeout_s=600:
 #     bash scripts/gpu_train.sh
-# It fine-tunes the shipped weights for MINUTES (default 7.5) at batch 64 with 14 loader workers and
-# writes the EMA weights (fp16), the log and the curves to $OUT (or ./gpu_out off the device). Bring
-# the weights back, then run scripts/eval.py here on the full-size val photos before shipping them.
-# Extra arguments go to train.py and win over the ones below, e.g. a closing phase that keeps a
-# quarter of the samples small people:
-#     bash scripts/gpu_train.sh --lr 2e-4 --size 224 --framings native=0.25,whole=0.3,close=0.1,desk=0.1,small=0.25 --faults 0.5
+# It fine-tunes the shipped weights (their blocks per stage and head widths) for MINUTES (default 7.5)
+# at batch 64 with 14 loader workers and writes to $OUT (./gpu_out off the device): the last EMA
+# weights (export_fp16.safetensors), SNAPSHOTS points along the run (below), the log and the curves.
+# Bring them back, then judge them here with scripts/compare_candidates.py, by a rule written first.
+# Extra arguments go to train.py and win over the ones below. The recipe that shipped the current
+# weights on the CPU (taught by the shipped weights on portraits and full body while the scene sources
+# are learned; its early epochs were the ones to ship) is, at the GPU's batch:
+#     bash scripts/gpu_train.sh --teacher models/fastvit_t8_person.safetensors --distill 2 --lr 3e-4 \
+#         --size 224 --ema 0.998 --faults 0.5 --framings native=0.3,whole=0.35,close=0.1,desk=0.1,small=0.15 \
+#         --source-shares shen2016-portraits=0.27,clothing-co-parsing=0.27,cdnet-pedestrians=0.02,sbi2015-indoor=0.17,davis2016-poses=0.14,camvid-street=0.13
 # Budget: MINUTES of training plus about a minute of start-up and export must end inside the call's
 # timeout_s. The run does not validate there (--val-limit 0): two runs that validated every 40 epochs
 # on the machine's CPU, beside 14 busy loader workers, once ran a call past its limit and brought
-# back no weights (validation was the likely sink: about 9 epochs a minute each until then). Without a
-# val set every epoch's EMA weights are written to $OUT, so a cut-off run still brings back its latest.
-# Two runs can share the one GPU: side by side they made about 9 epochs a minute each, one alone 12
-# (H100, batch 64, 224 px); the loader, not the GPU, is the limit. Give each its own OUT, RUN_DIR and
-# half the WORKERS, start both in the background and wait. The shipped model came from one such call
-# (H200, MINUTES=8.4 in a 600 s call: 545 s of wall time), two framing mixes:
-#     export MINUTES=8.4 WORKERS=7
+# back no weights (validation was the likely sink). Every epoch's EMA weights are written to $OUT as
+# the export, so a cut-off run still brings back its latest.
+# Two runs can share the one GPU (SNAPSHOTS=0, or the files back exceed 8): side by side they made
+# about 9 epochs a minute each, one alone 12 (H100, batch 64, 224 px); the loader, not the GPU, is the
+# limit. Give each its own OUT, RUN_DIR and half the WORKERS, start both in the background and wait:
+#     export MINUTES=8.4 WORKERS=7 SNAPSHOTS=0
 #     OUT=$OUT/a RUN_DIR=/tmp/ra bash scripts/gpu_train.sh --lr 4e-4 --size 224 --faults 0.5 \
 #         --framings native=0.25,whole=0.3,close=0.1,desk=0.1,small=0.25 > /tmp/a.out 2>&1 &
 #     OUT=$OUT/b RUN_DIR=/tmp/rb bash scripts/gpu_train.sh --lr 4e-4 --size 224 --faults 0.5 \
 #         --framings native=0.3,whole=0.35,close=0.1,desk=0.1,small=0.15 > /tmp/b.out 2>&1 &
 #     wait
-# then, here, scripts/average_weights.py on the two exports, and scripts/eval.py on all three. That is
-# 8 files back (4 a run), the device tool's limit. A 192-wide coarse head plus the pack is about 61 MB
-# of the 64 MiB that travels: other weights to --init from must replace models/'s, not sit beside them.
+# (the weights shipped before the broadened data came from such a call: H200, MINUTES=8.4 in a 600 s
+# call, 545 s of wall time; then scripts/average_weights.py on the two exports). That is 8 files back
+# (4 a run), the device tool's limit.
 # --framings names modes of augment.FRAMINGS; a mode the mix leaves out (pose, group in these) gets 0.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,6 +42,11 @@ OUT=${OUT:-gpu_out}
 mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1
 MINUTES=${MINUTES:-7.5}
+# SNAPSHOTS points along the run come back as $OUT/stepNNNNNN.safetensors (fp16, about 10 MB each), for
+# a rule to judge here: the early part of a run has been the part that ships. 3 snapshots, the export,
+# the log, the curves and train.log are 7 of the 8 files that come back; SNAPSHOTS=0 for two runs side by side
+SNAPSHOTS=${SNAPSHOTS:-3}
+SNAPSHOT_MINUTES=$(awk -v m="$MINUTES" -v n="$SNAPSHOTS" 'BEGIN { print (n > 0 ? m / n : 0) }')
 python3 -c 'import torch, timm, cv2, safetensors; print("torch", torch.__version__, "cuda", torch.cuda.is_available(), torch.cuda.get_device_name(0) if torch.cuda.is_available() else "")'
 # the run keeps the shipped model's shape (its EdgeRefiner, coarse head width and blocks per stage), or
 # --init would not fit it ("-" = the arch's own depths)
@@ -48,7 +58,7 @@ python3 scripts/train.py --data pack/person-seg --backgrounds pack/backgrounds -
     --init models/fastvit_t8_person.safetensors --time-budget "$MINUTES" --epochs 1000 \
     --size 256 --batch 64 --workers "${WORKERS:-14}" --lr 1e-3 --warmup-steps 200 \
     --lovasz 1 --ema 0.999 --val-limit 0 --refine-width "$REFINE_WIDTH" --coarse-width "$COARSE_WIDTH" "${DEPTH_ARGS[@]}" \
-    --export "$OUT/export_fp16.safetensors" "$@" 2>&1 | stdbuf -oL tr '\r' '\n' | grep --line-buffered -v '^epoch .*it/s' | tee "$OUT/train.log" \
+    --export "$OUT/export_fp16.safetensors" --snapshot-minutes "$SNAPSHOT_MINUTES" --snapshot-dir "$OUT" "$@" 2>&1 | stdbuf -oL tr '\r' '\n' | grep --line-buffered -v '^epoch .*it/s' | tee "$OUT/train.log" \
     || status=$?
 cp "$RUN_DIR/log.csv" "$RUN_DIR/curves.png" "$OUT/" || true  # whatever the run got to, bring it back
 exit "${status:-0}"

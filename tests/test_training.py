@@ -339,6 +339,28 @@ def test_validates_every_n_epochs_and_after_the_last(tmp_path):
     assert seg.config.training["epochs"] == 2
 
 
+def test_timed_snapshots_bring_back_points_along_a_run_without_val(tmp_path):
+    from safetensors import safe_open
+
+    root = make_dataset(tmp_path / "data", n_train=8, n_val=2)
+    base = dict(data=str(root), size=64, eval_size=64, batch=4, epochs=3, lr=3e-3, warmup_steps=1, workers=0,
+                head_width=16, val_limit=0)
+    # a period shorter than any epoch: every epoch ends past the next snapshot time
+    train(TrainConfig(**base, out=str(tmp_path / "run"), snapshot_minutes=1e-9,
+                      snapshot_dir=str(tmp_path / "back")), log=lambda *_: None)
+    steps = [int(r["step"]) for r in csv.DictReader(open(tmp_path / "run" / "log.csv"))]
+    kept = sorted(p.name for p in (tmp_path / "back").glob("*.safetensors"))
+    assert kept == [f"step{s:06d}.safetensors" for s in steps] and len(kept) == 3
+    with safe_open(str(tmp_path / "back" / kept[1]), "pt") as f:  # fp16, as shipped files are
+        assert {f.get_tensor(k).dtype for k in f.keys()} - {torch.int64} == {torch.float16}  # counters stay ints
+    seg = open_segmenter(tmp_path / "back" / kept[1], backend="torch", device="cpu")
+    assert seg.config.training["steps"] == steps[1] and seg.config.training["epochs"] == 2
+    # a period longer than the run keeps none; no period keeps none either
+    train(TrainConfig(**base, out=str(tmp_path / "long"), snapshot_minutes=600), log=lambda *_: None)
+    train(TrainConfig(**base, out=str(tmp_path / "off")), log=lambda *_: None)
+    assert not list((tmp_path / "long").glob("step*")) and not list((tmp_path / "off").glob("step*"))
+
+
 def test_init_grows_narrow_weights_into_a_coarse_wide_head(trained, tmp_path):
     cfg, result, root, out = trained
     messages = train_one_epoch_from(trained, tmp_path / "wide", coarse_width=32)

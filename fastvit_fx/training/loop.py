@@ -57,6 +57,11 @@ class TrainConfig:
     # 1: also keep each validated epoch's shipped weights as epochNN.safetensors, so a rule written
     # before the run can judge every point along it, not only the loop's choice and the last
     keep_validated: int = 0
+    # >0: every this many minutes of training, also write the shipped weights (fp16) as stepNNNNNN.safetensors
+    # into snapshot_dir (the run's folder by default): on a lent GPU, where the run does not validate,
+    # the points along the run come back for a rule to judge here
+    snapshot_minutes: float = 0.0
+    snapshot_dir: str | None = None
     # a closing phase on frames closer to the val photos: 'native=0.3,whole=0.4,...' (augment.FRAMINGS
     # by default) and the share of samples given camera faults
     framings: str | None = None
@@ -323,6 +328,7 @@ def train(cfg: TrainConfig, log=print) -> dict:
         tqdm = None
     t_start = time.time()
     stopped_by_budget = False
+    next_snapshot_s = cfg.snapshot_minutes * 60
     last_val: dict = {}
     for epoch in range(start_epoch, cfg.epochs):
         dataset.epoch = epoch
@@ -399,6 +405,15 @@ def train(cfg: TrainConfig, log=print) -> dict:
                 save_weights(shipped, out / "best.safetensors")
                 if cfg.export:
                     save_weights(shipped, cfg.export, half=True)
+            elapsed_s = time.time() - t_start
+            if cfg.snapshot_minutes > 0 and elapsed_s >= next_snapshot_s:
+                period_s = cfg.snapshot_minutes * 60
+                next_snapshot_s = (math.floor(elapsed_s / period_s) + 1) * period_s  # the next mark after now
+                shipped.config = model.config
+                shipped.config.training = training_record(cfg, epoch + 1, step)
+                snapshots = Path(cfg.snapshot_dir) if cfg.snapshot_dir else out
+                snapshots.mkdir(parents=True, exist_ok=True)
+                save_weights(shipped, snapshots / f"step{step:06d}.safetensors", half=True)
             # the last epoch's weights too (the EMA where there is one): rules that judge the last epoch
             # rather than pick one on val take this file
             shipped.config = model.config
