@@ -85,6 +85,25 @@ def test_resume_continues_from_saved_step(trained):
     assert [int(r["epoch"]) for r in rows] == [1, 2, 3, 4, 5]
 
 
+def test_resume_goes_on_with_the_time_already_spent(tmp_path):
+    root = make_dataset(tmp_path / "data", n_train=8, n_val=2)
+    cfg = TrainConfig(data=str(root), out=str(tmp_path / "run"), size=64, eval_size=64, batch=4, epochs=1,
+                      lr=3e-3, warmup_steps=1, workers=0, head_width=16, time_budget_min=30)
+    train(cfg, log=lambda *_: None)
+    ckpt_path = tmp_path / "run" / "last.pt"
+    ckpt = torch.load(ckpt_path, weights_only=False)
+    assert ckpt["elapsed_s"] > 0
+    ckpt["elapsed_s"] = 31 * 60  # as if the run had used all of its 30 minutes before a restart
+    torch.save(ckpt, ckpt_path)
+    messages: list[str] = []
+    resumed = train(TrainConfig(**{**cfg.__dict__, "epochs": 10}), log=messages.append)
+    # the budget is spent after the first step of the resumed run: it stops, at the schedule's end
+    assert resumed["step"] == ckpt["step"] + 1
+    assert any("31.0 min spent" in m for m in messages) and any("time budget" in m for m in messages)
+    last = list(csv.DictReader(open(tmp_path / "run" / "log.csv")))[-1]
+    assert float(last["minutes"]) >= 31 and float(last["lr"]) < 0.03 * cfg.lr
+
+
 def first_epoch_loss(run_dir: Path) -> float:
     return float(list(csv.DictReader(open(run_dir / "log.csv")))[0]["train_loss"])
 

@@ -222,13 +222,16 @@ def train(cfg: TrainConfig, log=print) -> dict:
     model = build_model(model_cfg).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     step, start_epoch, best = 0, 0, -1.0
+    spent_s = 0.0  # training time before this resume: the time budget and the schedule's clock go on from it
     ckpt_path = out / "last.pt"
     if ckpt_path.exists():
         ckpt = torch.load(ckpt_path, map_location=device, weights_only=True)
         model.load_state_dict(ckpt["model"])
         opt.load_state_dict(ckpt["opt"])
         step, start_epoch, best = ckpt["step"], ckpt["epoch"], ckpt["best"]
-        log(f"resumed from {ckpt_path} at epoch {start_epoch}, step {step}, best {best:.4f}")
+        spent_s = float(ckpt.get("elapsed_s", 0.0))
+        log(f"resumed from {ckpt_path} at epoch {start_epoch}, step {step}, best {best:.4f}, "
+            f"{spent_s / 60:.1f} min spent")
     elif cfg.init:
         from ..model import load_weights
 
@@ -326,7 +329,7 @@ def train(cfg: TrainConfig, log=print) -> dict:
         from tqdm import tqdm
     except ImportError:  # pragma: no cover
         tqdm = None
-    t_start = time.time()
+    t_start = time.time() - spent_s
     stopped_by_budget = False
     next_snapshot_s = cfg.snapshot_minutes * 60
     last_val: dict = {}
@@ -419,8 +422,8 @@ def train(cfg: TrainConfig, log=print) -> dict:
             shipped.config = model.config
             shipped.config.training = training_record(cfg, epoch + 1, step)
             save_weights(shipped, out / "last.safetensors")
-            state = {"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
-                     "epoch": epoch + 1, "best": best, "config": json.loads(model.config.to_json())}
+            state = {"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "epoch": epoch + 1,
+                     "best": best, "elapsed_s": time.time() - t_start, "config": json.loads(model.config.to_json())}
             if ema is not None:
                 state["ema"] = ema.module.state_dict()
             torch.save(state, out / "last.pt.tmp")
