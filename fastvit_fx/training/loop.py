@@ -408,20 +408,18 @@ def train(cfg: TrainConfig, log=print) -> dict:
                 save_weights(shipped, out / "best.safetensors")
                 if cfg.export:
                     save_weights(shipped, cfg.export, half=True)
-            elapsed_s = time.time() - t_start
-            if cfg.snapshot_minutes > 0 and elapsed_s >= next_snapshot_s:
-                period_s = cfg.snapshot_minutes * 60
-                next_snapshot_s = (math.floor(elapsed_s / period_s) + 1) * period_s  # the next mark after now
-                shipped.config = model.config
-                shipped.config.training = training_record(cfg, epoch + 1, step)
-                snapshots = Path(cfg.snapshot_dir) if cfg.snapshot_dir else out
-                snapshots.mkdir(parents=True, exist_ok=True)
-                save_weights(shipped, snapshots / f"step{step:06d}.safetensors", half=True)
             # the last epoch's weights too (the EMA where there is one): rules that judge the last epoch
             # rather than pick one on val take this file
             shipped.config = model.config
             shipped.config.training = training_record(cfg, epoch + 1, step)
             save_weights(shipped, out / "last.safetensors")
+            elapsed_s = time.time() - t_start
+            if cfg.snapshot_minutes > 0 and elapsed_s >= next_snapshot_s:  # the same weights and header, fp16
+                period_s = cfg.snapshot_minutes * 60
+                next_snapshot_s = (math.floor(elapsed_s / period_s) + 1) * period_s  # the next mark after now
+                snapshots = Path(cfg.snapshot_dir) if cfg.snapshot_dir else out
+                snapshots.mkdir(parents=True, exist_ok=True)
+                save_weights(shipped, snapshots / f"step{step:06d}.safetensors", half=True)
             state = {"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "epoch": epoch + 1,
                      "best": best, "elapsed_s": time.time() - t_start, "config": json.loads(model.config.to_json())}
             if ema is not None:
