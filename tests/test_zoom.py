@@ -71,6 +71,28 @@ def test_zoom_region_for_a_fixed_input_shape_takes_its_aspect_and_counts_its_gai
     assert zoom_region((500, 0, 800, 720), hw) is not None  # (a free input shape gains 1.8x)
 
 
+def test_zoom_region_never_enlarges_the_crop_past_the_cap():
+    # a small frame (320x240, as low-resolution footage): a 40x80 px person's crop would be enlarged
+    # 2x to reach a 256 px input, blowing up pixels the camera never gave
+    hw = (240, 320)
+    box = (140, 80, 180, 160)
+    free = zoom_region(box, hw)
+    assert 256 / max(free[2] - free[0], free[3] - free[1]) >= 2.0
+    capped = zoom_region(box, hw, input_size=256, max_upscale=1.5)
+    cw, ch = capped[2] - capped[0], capped[3] - capped[1]
+    assert 256 / max(cw, ch) <= 1.5 + 0.01  # grown until enlarged at most 1.5x
+    assert capped[0] <= box[0] and capped[1] <= box[1] and capped[2] >= box[2] and capped[3] >= box[3]
+    # at 1x there is nothing left to gain over the whole frame (256/320 = 0.8x): no zoom
+    assert zoom_region(box, hw, input_size=256, max_upscale=1.0) is None
+    # a 720p webcam frame: the person across the room still gets the closer look, unchanged
+    hw = (720, 1280)
+    assert zoom_region((900, 300, 1000, 560), hw, input_size=256, max_upscale=1.0) == \
+        zoom_region((900, 300, 1000, 560), hw)
+    # a fixed input shape counts its own scale
+    fixed = zoom_region(box, (240, 320), fixed_hw=(144, 256), max_upscale=1.5)
+    assert fixed is None or min(144 / (fixed[3] - fixed[1]), 256 / (fixed[2] - fixed[0])) <= 1.5 + 0.01
+
+
 def test_still_gets_a_second_look_at_the_small_person():
     seg, backend = make_segmenter()
     frame = scene()

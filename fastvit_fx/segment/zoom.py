@@ -31,7 +31,8 @@ def scale_box(box: Box, from_hw: tuple[int, int], to_hw: tuple[int, int]) -> Box
 
 
 def zoom_region(box: Box, frame_hw: tuple[int, int], margin: float = 0.3, min_side: float = 0.25,
-                min_gain: float = 1.4, fixed_hw: tuple[int, int] | None = None) -> Box | None:
+                min_gain: float = 1.4, fixed_hw: tuple[int, int] | None = None,
+                input_size: int | None = None, max_upscale: float | None = None) -> Box | None:
     """The crop to segment for people inside `box` (frame pixels), or None where the whole frame is
     as good: the box grown by `margin` of its size on every side (room for motion and for parts the
     first look missed), each side at least `min_side` of the frame's height (no absurd enlargement of
@@ -43,6 +44,10 @@ def zoom_region(box: Box, frame_hw: tuple[int, int], margin: float = 0.3, min_si
     height of a 16:9 frame still gains 1280/720 = 1.8x. fixed_hw: a runtime with one input shape
     (Core ML); the crop is then widened to that shape's aspect, which costs nothing (the letterbox
     would pad there) and shows the network more of the room.
+    input_size, max_upscale: the network's input (longest side; fixed_hw wins where given) and how far
+    the crop may be enlarged to reach it. A closer look sees no more than the pixels the camera gave:
+    past that the crop is grown (more of the room, same person) until it is enlarged at most
+    `max_upscale` times, and declined if that leaves less than `min_gain`.
     """
     fh, fw = frame_hw
     x0, y0, x1, y1 = box
@@ -54,6 +59,8 @@ def zoom_region(box: Box, frame_hw: tuple[int, int], margin: float = 0.3, min_si
     if fixed_hw is not None:  # grow the short side to the input's aspect
         aspect = fixed_hw[1] / fixed_hw[0]
         w, h = max(w, h * aspect), max(h, w / aspect)
+    if max_upscale is not None and (input_size or fixed_hw):
+        w, h = _within_upscale(w, h, max_upscale, input_size, fixed_hw)
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     w, h = min(w, fw), min(h, fh)
     left = int(round(min(max(cx - w / 2, 0), fw - w)))
@@ -98,6 +105,15 @@ def _ramp(n: int, band: float, fade_start: bool, fade_end: bool) -> np.ndarray:
     if fade_end:
         ramp = np.minimum(ramp, (n - i) / band)
     return ramp
+
+
+def _within_upscale(w: float, h: float, max_upscale: float, input_size: int | None,
+                    fixed_hw: tuple[int, int] | None) -> tuple[float, float]:
+    """(w, h) grown about their centre, aspect kept, until the letterbox enlarges them at most
+    `max_upscale` times."""
+    scale = min(fixed_hw[0] / h, fixed_hw[1] / w) if fixed_hw is not None else input_size / max(w, h)
+    grow = scale / max_upscale
+    return (w * grow, h * grow) if grow > 1.0 else (w, h)
 
 
 def _letterbox_scale(h: int, w: int, fixed_hw: tuple[int, int] | None) -> float:
