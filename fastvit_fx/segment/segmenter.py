@@ -11,7 +11,7 @@ from ..backends.base import Backend
 from ..model.config import ModelConfig
 from .letterbox import Letterbox, crop_valid, letterbox_shape, to_network_input
 from .refine import TemporalSmoother, apply_size, guided_upsample
-from .zoom import ZoomTracker, paste_feathered, person_box, scale_box, zoom_region
+from .zoom import MAX_UPSCALE, ZoomTracker, paste_feathered, person_box, scale_box, zoom_region
 
 
 class Segmenter:
@@ -52,7 +52,8 @@ class Segmenter:
         self.smoother = TemporalSmoother() if smooth else None
         self.zoom = zoom
         self._fixed_hw = getattr(self.backend, "input_hw", None)  # Core ML: one input shape
-        self.tracker = ZoomTracker(fixed_hw=self._fixed_hw) if zoom and smooth else None
+        self.tracker = ZoomTracker(fixed_hw=self._fixed_hw, input_size=self.size,
+                                   max_upscale=MAX_UPSCALE) if zoom and smooth else None
         self.last_ms = 0.0  # network time of the last call (all its passes)
         self.last_region: tuple[int, int, int, int] | None = None  # the zoomed crop of the last call
         self._buffer: np.ndarray | None = None  # reused network input
@@ -103,7 +104,8 @@ class Segmenter:
                 if tracker is not None:
                     region = tracker.after_full_look(found, hw)
                 elif found is not None:
-                    region = zoom_region(found, hw, fixed_hw=self._fixed_hw)
+                    region = zoom_region(found, hw, fixed_hw=self._fixed_hw, input_size=self.size,
+                                         max_upscale=MAX_UPSCALE)
             if region is not None:
                 x0, y0, x1, y1 = region
                 paste_feathered(mask, self._mask_and_prob(frame_bgr[y0:y1, x0:x1])[0], region)

@@ -12,6 +12,8 @@ import numpy as np
 
 Box = tuple[int, int, int, int]
 
+MAX_UPSCALE: float | None = None  # the most a zoom crop is enlarged to reach the input (zoom_region)
+
 
 def person_box(prob: np.ndarray, threshold: float = 0.5) -> Box | None:
     """The box around every pixel above threshold (all people together), or None if there are none."""
@@ -127,11 +129,14 @@ class ZoomTracker:
     """Video: zoom where the person was in the last frame, and look at the whole frame again every
     `refresh` frames (or when the person is lost) so that someone entering elsewhere is found."""
 
-    def __init__(self, refresh: int = 12, fixed_hw: tuple[int, int] | None = None) -> None:
+    def __init__(self, refresh: int = 12, fixed_hw: tuple[int, int] | None = None, input_size: int | None = None,
+                 max_upscale: float | None = None) -> None:
         if refresh < 1:
             raise ValueError(f"refresh must be at least 1 frame, got {refresh}")
         self.refresh = refresh
-        self.fixed_hw = fixed_hw  # see zoom_region
+        self.fixed_hw = fixed_hw  # these three: see zoom_region
+        self.input_size = input_size
+        self.max_upscale = max_upscale
         self.region: Box | None = None
         self._since_full = 0
 
@@ -161,15 +166,19 @@ class ZoomTracker:
         if current is not None:
             found = (min(found[0], current[0]), min(found[1], current[1]),
                      max(found[2], current[2]), max(found[3], current[3]))
-        return zoom_region(found, frame_hw, fixed_hw=self.fixed_hw)
+        return self._region(found, frame_hw)
 
     def update(self, mask: np.ndarray) -> None:
         """Carry the region over from this frame's full-size mask."""
         self._since_full += 1
         coarse = mask[::4, ::4]  # a box to the nearest 4 px is plenty, at 1/16 of the work
         box = person_box(coarse)
-        self.region = None if box is None else zoom_region(scale_box(box, coarse.shape, mask.shape[:2]),
-                                                           mask.shape[:2], fixed_hw=self.fixed_hw)
+        self.region = None if box is None else self._region(scale_box(box, coarse.shape, mask.shape[:2]),
+                                                            mask.shape[:2])
+
+    def _region(self, box: Box, frame_hw: tuple[int, int]) -> Box | None:
+        return zoom_region(box, frame_hw, fixed_hw=self.fixed_hw, input_size=self.input_size,
+                           max_upscale=self.max_upscale)
 
 
 def _fits(box: Box, frame_hw: tuple[int, int]) -> bool:
