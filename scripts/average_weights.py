@@ -48,6 +48,9 @@ def _grown_states(paths: list[Path], models: list) -> list[dict]:
     return states
 
 
+RUN_SCORES = ("val", "val_miou")  # keys of a run's training notes that score that run alone
+
+
 def average(paths: list[Path], out: Path, half: bool = True) -> Path:
     models = [load_model(p, fuse=False) for p in paths]
     states = _grown_states(paths, models)
@@ -59,7 +62,9 @@ def average(paths: list[Path], out: Path, half: bool = True) -> Path:
     # the last of the deepest files gives the config (and the training notes)
     target = max(reversed(models), key=lambda m: sum(block_counts(m.state_dict())))
     target.load_state_dict(merged)
-    target.config.training = {**(target.config.training or {}), "averaged_from": [p.name for p in paths]}
+    # one ingredient's val scores say nothing of the average: they are left out of its notes
+    notes = {k: v for k, v in (target.config.training or {}).items() if k not in RUN_SCORES}
+    target.config.training = {**notes, "averaged_from": [p.name for p in paths]}
     return save_weights(target, out, half=half)
 
 

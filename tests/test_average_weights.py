@@ -31,6 +31,17 @@ def test_average_is_the_mean_of_each_tensor(tmp_path):
     assert cfg.training["averaged_from"] == ["a.safetensors", "b.safetensors"]
 
 
+def test_an_ingredients_val_scores_are_not_passed_off_as_the_averages(tmp_path):
+    torch.manual_seed(0)
+    scored = build_model(head_width=16)
+    scored.config.training = {"epochs": 4, "val_miou": 0.7, "val": {"shen2016-portraits": 0.95}}
+    a = save_weights(scored, tmp_path / "a.safetensors")
+    b = _random_weights(tmp_path / "b.safetensors", 1)
+    cfg, _ = load_weights(average_weights.average([b, a], tmp_path / "avg.safetensors"))
+    assert cfg.training["epochs"] == 4 and cfg.training["averaged_from"] == ["b.safetensors", "a.safetensors"]
+    assert "val" not in cfg.training and "val_miou" not in cfg.training
+
+
 def test_different_architectures_are_refused_by_name(tmp_path):
     a = _random_weights(tmp_path / "a.safetensors", 0, head_width=16)
     b = _random_weights(tmp_path / "b.safetensors", 1, head_width=32)
