@@ -93,6 +93,17 @@ def test_zoom_region_never_enlarges_the_crop_past_the_cap():
     assert fixed is None or min(144 / (fixed[3] - fixed[1]), 256 / (fixed[2] - fixed[0])) <= 1.5 + 0.01
 
 
+def test_the_tracker_keeps_the_cap_it_was_given():
+    hw, box = (240, 320), (140, 80, 180, 160)
+    assert ZoomTracker().after_full_look(box, hw) is not None
+    capped = ZoomTracker(input_size=256, max_upscale=1.0)
+    assert capped.after_full_look(box, hw) is None  # at 1:1 nothing is gained over the whole frame
+    mask = np.zeros(hw, np.float32)
+    mask[80:160, 140:180] = 1.0
+    capped.update(mask)
+    assert capped.region is None
+
+
 def test_still_gets_a_second_look_at_the_small_person():
     seg, backend = make_segmenter()
     frame = scene()
