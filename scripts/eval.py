@@ -63,6 +63,9 @@ def main(argv=None) -> int:
     p.add_argument("--paste-height", type=float, default=None,
                    help="paste each person, cut out, this fraction of a 1280x720 frame tall at a random "
                         "place on a --backgrounds scene (someone across the room)")
+    p.add_argument("--rotate", type=int, default=0, choices=(0, 90, 180, 270),
+                   help="turn each photo and its truth clockwise first: people lying down (90, 270) or "
+                        "upside down (180)")
     p.add_argument("--backgrounds", default=None)
     p.add_argument("--worst-grid", default=None, help="write a PNG of the worst images here")
     p.add_argument("--worst", type=int, default=8)
@@ -86,12 +89,12 @@ def main(argv=None) -> int:
         return report_video(evaluate_video(seg, items), seg, args)
     bgs = load_backgrounds(args.backgrounds) if args.wide or args.paste_height else None
     result = evaluate(seg, items, wide=args.wide, backgrounds=bgs, keep_worst=args.worst if args.worst_grid else 0,
-                      paste_height=args.paste_height)
+                      paste_height=args.paste_height, rotate=args.rotate)
     worst = result.pop("worst", None)
     if worst and args.worst_grid:
         worst_grid(worst, Path(args.worst_grid))
     result.update(weights=str(seg.weights), backend=seg.backend_name, size=seg.size, wide=args.wide,
-                  paste_height=args.paste_height,
+                  paste_height=args.paste_height, rotate=args.rotate,
                   split=args.split)
     print(f"{'source':24s} {'n':>4s} {'mIoU':>7s} {'boundary F':>11s}")
     for source, r in result["sources"].items():

@@ -230,6 +230,25 @@ def test_pasted_person_is_the_asked_height_and_the_label_covers_exactly_their_pi
     assert (frame[label == 0] == 120).all()  # and only the scene elsewhere: the photo's border stays out
 
 
+def test_a_turned_photo_keeps_its_truth_on_the_same_pixels():
+    from fastvit_fx.training.evaluate import rotate_pair
+
+    img = np.zeros((60, 40, 3), np.uint8)
+    mask = np.zeros((60, 40), np.uint8)
+    mask[5:50, 10:20] = 255  # standing, on the left
+    img[mask > 0] = (10, 200, 30)
+    lying, lying_mask = rotate_pair(img, mask, 90)
+    assert lying.shape[:2] == lying_mask.shape == (40, 60)
+    ys, xs = np.nonzero(lying_mask)
+    assert xs.max() - xs.min() + 1 == 45 and ys.max() - ys.min() + 1 == 10  # now lying down
+    assert (lying[lying_mask > 0] == (10, 200, 30)).all() and (lying[lying_mask == 0] == 0).all()
+    upside, upside_mask = rotate_pair(img, mask, 180)
+    assert (upside_mask[::-1, ::-1] == mask).all()
+    assert rotate_pair(img, mask, 0)[1] is mask
+    with pytest.raises(ValueError, match="multiple of 90"):
+        rotate_pair(img, mask, 45)
+
+
 def test_iou_and_boundary_f_by_hand():
     a = np.zeros((10, 10), bool)
     b = np.zeros((10, 10), bool)

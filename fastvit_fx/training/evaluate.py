@@ -55,6 +55,21 @@ def paste_small_in_wide_frame(img: np.ndarray, mask: np.ndarray, background: np.
     return canvas, label
 
 
+ROTATIONS = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
+
+
+def rotate_pair(img: np.ndarray, mask: np.ndarray, degrees: int) -> tuple[np.ndarray, np.ndarray]:
+    """The photo and its truth turned clockwise by a multiple of 90 degrees: the person lying down
+    (90, 270) or upside down (180), at the size they were photographed (how far the model relies
+    on people standing upright)."""
+    if degrees % 360 == 0:
+        return img, mask
+    if degrees % 360 not in ROTATIONS:
+        raise ValueError(f"rotation must be a multiple of 90 degrees, got {degrees}")
+    code = ROTATIONS[degrees % 360]
+    return cv2.rotate(img, code), cv2.rotate(mask, code)
+
+
 def score_mask(pred: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
     """(IoU, boundary F) of a boolean prediction against an 8-bit truth; pixels the truth marks
     IGNORE are left out of both (for the boundary, the prediction stands in for the truth there)."""
@@ -68,19 +83,20 @@ def score_mask(pred: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
 
 def evaluate(segmenter, items: list[Item], wide: bool = False,
              backgrounds: list[np.ndarray] | None = None, keep_worst: int = 0,
-             paste_height: float | None = None) -> dict:
+             paste_height: float | None = None, rotate: int = 0) -> dict:
     """Mean per-image person IoU ("mIoU"), boundary F, per source and overall.
 
     keep_worst > 0 also returns the worst images as (iou, name, frame, truth, pred) for a report.
     paste_height: instead of the photo, the person cut out and pasted that fraction of a 1280x720
     frame's height tall (positions from a fixed seed, so runs compare).
+    rotate: each photo and its truth turned clockwise by this many degrees first (rotate_pair).
     """
     rng = np.random.default_rng(0)
     per_source: dict[str, list[tuple[float, float]]] = defaultdict(list)
     worst: list = []
     per_image: list[dict] = []
     for i, item in enumerate(items):
-        img, truth = load_pair(item)
+        img, truth = rotate_pair(*load_pair(item), rotate)
         bg = backgrounds[i % len(backgrounds)] if backgrounds else None
         if paste_height:
             img, truth = paste_small_in_wide_frame(img, truth, bg, paste_height, rng)
