@@ -449,6 +449,15 @@ def test_a_teacher_adds_its_term_on_the_taught_sources_and_bad_teachers_are_name
         train_one_epoch_from(trained, tmp_path / "bad3", teacher=str(stranger))
 
 
+def test_turned_samples_train_with_a_teacher_whose_answer_turns_with_them(trained, tmp_path):
+    cfg, _, _, run = trained
+    messages = train_one_epoch_from(trained, tmp_path / "turned", teacher=str(run / "export.safetensors"),
+                                    teach_sources="synthetic", turn=1.0)
+    assert any("100% of samples turned" in m for m in messages)
+    loss = first_epoch_loss(tmp_path / "turned")
+    assert np.isfinite(loss) and loss > 0
+
+
 def test_without_a_val_set_the_last_epoch_ships(tmp_path):
     # a lent GPU trains without val (it runs later, on the full-size photos): the latest weights
     # ship, not the epoch with the lowest (noisy, augmented) train loss

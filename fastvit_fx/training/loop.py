@@ -22,6 +22,7 @@ from .augment import parse_framings
 from .data import (TEACH_SOURCES, AugmentedPeople, load_backgrounds, parse_shares, parse_sources, read_manifest,
                    source_sample_weights)
 from .losses import distillation_loss, segmentation_loss
+from .turn import draw_quarter_turns, turn
 
 
 @dataclass
@@ -75,6 +76,9 @@ class TrainConfig:
     teacher: str | None = None
     distill: float = 1.0
     teach_sources: str | None = None
+    # share of samples turned by a random quarter turn (turn.py), image, label and the teacher's
+    # answer together: people lying down or upside down are people too
+    turn: float = 0.0
 
 
 # the log's column for each source's val mIoU
@@ -290,6 +294,8 @@ def train(cfg: TrainConfig, log=print) -> dict:
     if cfg.teacher:
         teacher, teach_sources = load_teacher(cfg, model_cfg, {it.source for it in items}, device)
         log(f"teacher {cfg.teacher} (distill {cfg.distill:g}) on {', '.join(teach_sources)}")
+    if cfg.turn:
+        log(f"{cfg.turn:.0%} of samples turned by a random quarter turn")
     dataset = AugmentedPeople(items, load_backgrounds(cfg.backgrounds), cfg.size,
                               model_cfg.mean, model_cfg.std, seed=cfg.seed,
                               framings=parse_framings(cfg.framings), faults_p=cfg.faults,
@@ -329,6 +335,7 @@ def train(cfg: TrainConfig, log=print) -> dict:
         from tqdm import tqdm
     except ImportError:  # pragma: no cover
         tqdm = None
+    turn_rng = torch.Generator().manual_seed(cfg.seed * 7919 + start_epoch)  # which samples are turned
     t_start = time.time() - spent_s
     stopped_by_budget = False
     next_snapshot_s = cfg.snapshot_minutes * 60
@@ -350,14 +357,21 @@ def train(cfg: TrainConfig, log=print) -> dict:
             f = lr_factor(step, total_steps, cfg.warmup_steps, time.time() - t_start, budget_s)
             for g in opt.param_groups:
                 g["lr"] = cfg.lr * f
-            with torch.autocast(device.type, dtype=amp_dtype or torch.bfloat16, enabled=amp_dtype is not None):
-                logits = ddp_model(x)
-            loss = segmentation_loss(logits, y, lovasz=cfg.lovasz, valid=valid)
+            taught = chosen = None
             if teacher is not None and bool(teach.any()):
                 chosen = teach > 0.5
                 with torch.no_grad(), torch.autocast(device.type, dtype=amp_dtype or torch.bfloat16,
                                                      enabled=amp_dtype is not None):
-                    taught = teacher(x[chosen])  # only the samples it is matched on
+                    taught = teacher(x[chosen])  # only the samples it is matched on, still upright
+            if cfg.turn:
+                quarters = draw_quarter_turns(x.shape[0], cfg.turn, turn_rng)
+                x, y, valid = turn(x, quarters), turn(y, quarters), turn(valid, quarters)
+                if taught is not None:
+                    taught = turn(taught, quarters[chosen.cpu()])
+            with torch.autocast(device.type, dtype=amp_dtype or torch.bfloat16, enabled=amp_dtype is not None):
+                logits = ddp_model(x)
+            loss = segmentation_loss(logits, y, lovasz=cfg.lovasz, valid=valid)
+            if taught is not None:
                 loss = loss + cfg.distill * distillation_loss(logits[chosen], taught, teach[chosen])
             opt.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
