@@ -435,7 +435,7 @@ def train(cfg: TrainConfig, log=print) -> dict:
                 snapshots.mkdir(parents=True, exist_ok=True)
                 save_weights(shipped, snapshots / f"step{step:06d}.safetensors", half=True)
             state = {"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "epoch": epoch + 1,
-                     "best": best, "elapsed_s": time.time() - t_start, "config": json.loads(model.config.to_json())}
+                     "best": best, "elapsed_s": elapsed_s, "config": json.loads(model.config.to_json())}
             if ema is not None:
                 state["ema"] = ema.module.state_dict()
             torch.save(state, out / "last.pt.tmp")
