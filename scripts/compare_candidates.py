@@ -12,6 +12,10 @@ on), its video sequences through one smoothing Segmenter (mIoU and flicker), and
 a 256x160 input, all candidates interleaved in one process (medians). Eligible: every --floor met and
 the network time at most --max-time-ratio of the incumbent's; the rule ships the eligible candidate
 with the best mean mIoU over --score-sources (the incumbent when it is the best).
+
+Beside the rule (which it does not change), each candidate's per-source difference from the
+incumbent is printed with its 95% interval by a paired bootstrap over the same images: a floor missed
+by less than that interval's half-width was missed inside what val can tell apart.
 """
 from __future__ import annotations
 
@@ -77,11 +81,42 @@ def measure(path: Path, items, backend: str, video: bool) -> dict:
     from fastvit_fx.training.evaluate import evaluate, evaluate_video
 
     result = evaluate(open_segmenter(path, backend=backend, device="cpu"), items)
-    row = {"path": str(path), "sources": {s: r["miou"] for s, r in result["sources"].items()}}
+    row = {"path": str(path), "sources": {s: r["miou"] for s, r in result["sources"].items()},
+           "per_image": {im["name"]: (im["source"], im["iou"]) for im in result["per_image"]}}
     if video:
         clip = evaluate_video(open_segmenter(path, backend=backend, device="cpu", smooth=True), items)
         row.update(video_miou=clip["miou"], flicker=clip["flicker"])
     return row
+
+
+def differences(rows: dict[str, dict]) -> None:
+    """Add to each row after the first its per-source paired difference from the first (evaluate.paired_difference)."""
+    from fastvit_fx.training.evaluate import paired_difference
+
+    incumbent = next(iter(rows.values()))["per_image"]
+    for row in list(rows.values())[1:]:
+        by_source: dict[str, tuple[list, list]] = {}
+        for name, (source, iou) in row["per_image"].items():
+            if name in incumbent:
+                base, other = by_source.setdefault(source, ([], []))
+                base.append(incumbent[name][1])
+                other.append(iou)
+        row["difference"] = {s: paired_difference(b, o) for s, (b, o) in sorted(by_source.items())}
+
+
+def difference_table(rows: dict[str, dict], sources: list[str]) -> str:
+    incumbent = next(iter(rows))
+    head = ["difference from " + incumbent] + [SHORT.get(s, s) for s in sources]
+    lines = ["| " + " | ".join(head) + " |", "|---" + "|---:" * (len(head) - 1) + "|"]
+    for name, row in rows.items():
+        if "difference" not in row:
+            continue
+        cells = [name]
+        for s in sources:
+            d = row["difference"].get(s)
+            cells.append(f"{d['mean']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}]" if d else "")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def table(rows: dict[str, dict], sources: list[str], chosen: str) -> str:
@@ -143,9 +178,14 @@ def main(argv=None) -> int:
         rows[name].update(network_ms=ms, time_ratio=ms / times[0])
     score_sources = tuple(s for s in args.score_sources.split(",") if s)
     chosen = apply_rule(rows, floors, args.max_time_ratio, score_sources)
-    sources = [s for s in SHORT if any(s in r["sources"] for r in rows.values())]
+    measured = {s for r in rows.values() for s in r["sources"]}
+    sources = [s for s in SHORT if s in measured] + sorted(measured - set(SHORT))
     print(table(rows, sources, chosen))
     print(f"the rule ships: {chosen}" + (" (the incumbent: nothing new ships)" if chosen == candidates[0][0] else ""))
+    differences(rows)
+    if len(rows) > 1:
+        print("\nper-source difference from the incumbent, mean [95% interval, paired bootstrap over images]:\n")
+        print(difference_table(rows, sources))
     if args.json:
         Path(args.json).write_text(json.dumps({"rows": rows, "chosen": chosen, "floors": floors,
                                                "max_time_ratio": args.max_time_ratio, "backend": args.backend,

@@ -67,3 +67,19 @@ def test_bad_arguments_are_one_line_errors_naming_them(tmp_path, capsys, args, n
     assert compare_candidates.main(["--data", str(tmp_path), *args]) == 2
     err = capsys.readouterr().err
     assert named in err and err.count("\n") == 1
+
+
+def test_the_script_reports_each_candidates_paired_difference_from_the_incumbent(tmp_path, capsys):
+    root = make_dataset(tmp_path / "data", n_train=2, n_val=3)
+    torch.manual_seed(0)
+    path = save_weights(build_model(head_width=16, input_size=64), tmp_path / "w.safetensors")
+    out = tmp_path / "rule.json"
+    rc = compare_candidates.main(["--data", str(root), "--candidate", f"old={path}", "--candidate", f"same={path}",
+                                  "--score-sources", "synthetic", "--backend", "torch", "--repeats", "3",
+                                  "--no-video", "--json", str(out)])
+    assert rc == 0
+    rows = json.loads(out.read_text())["rows"]
+    assert "difference" not in rows["old"]
+    # the same weights on the same images: no difference, and no width to the interval
+    assert rows["same"]["difference"]["synthetic"] == {"mean": 0.0, "low": 0.0, "high": 0.0}
+    assert "| same | +0.0000 [+0.0000, +0.0000] |" in capsys.readouterr().out

@@ -494,3 +494,17 @@ def test_the_run_says_which_precision_it_trains_in(tmp_path, monkeypatch):
     train(TrainConfig(data=str(root), out=str(tmp_path / "run"), size=64, eval_size=64, batch=4, epochs=1,
                       lr=1e-3, warmup_steps=1, workers=0, head_width=16, val_limit=0), log=messages.append)
     assert any("on cpu (fp32)" in m for m in messages)
+
+
+def test_a_paired_difference_sees_a_shift_that_the_per_image_spread_would_hide():
+    from fastvit_fx.training.evaluate import paired_difference
+
+    rng = np.random.default_rng(1)
+    base = rng.uniform(0.5, 1.0, 200)  # images differ a lot from each other ...
+    shifted = paired_difference(base, base + 0.01 + rng.normal(0, 0.002, 200))
+    assert shifted["low"] > 0.0 and shifted["low"] <= shifted["mean"] <= shifted["high"]  # ... the pairs do not
+    assert shifted["mean"] == pytest.approx(0.01, abs=0.001)
+    noise = paired_difference(base, base + rng.normal(0, 0.05, 200))
+    assert noise["low"] < 0.0 < noise["high"]  # a change that is only noise is not told apart from none
+    few = paired_difference(base[:20], base[:20] + rng.normal(0, 0.05, 20))
+    assert few["high"] - few["low"] > noise["high"] - noise["low"]  # fewer images, a wider interval

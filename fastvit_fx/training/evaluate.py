@@ -129,6 +129,19 @@ def evaluate(segmenter, items: list[Item], wide: bool = False,
     return result
 
 
+def paired_difference(base: list[float], other: list[float], draws: int = 4000, seed: int = 0) -> dict:
+    """How much `other` beats `base` on the same images: the mean per-image IoU difference and its 95%
+    interval by a paired bootstrap over images. On 93 full-body photos one image moving 0.1 moves the
+    mean 0.001, so a floor drawn tighter than this interval is drawn inside the noise."""
+    diff = np.asarray(other, np.float64) - np.asarray(base, np.float64)
+    if diff.size == 0:
+        return {"mean": float("nan"), "low": float("nan"), "high": float("nan")}
+    picks = np.random.default_rng(seed).integers(0, diff.size, size=(draws, diff.size))
+    means = diff[picks].mean(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return {"mean": float(diff.mean()), "low": float(low), "high": float(high)}
+
+
 VIDEO_SOURCES = ("sbi2015-indoor", "davis2016-poses", "camvid-street", "cdnet-pedestrians")
 
 
