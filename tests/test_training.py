@@ -458,6 +458,25 @@ def test_turned_samples_train_with_a_teacher_whose_answer_turns_with_them(traine
     assert np.isfinite(loss) and loss > 0
 
 
+def test_frozen_batch_norm_keeps_the_starting_statistics_while_the_weights_learn(trained, tmp_path):
+    from fastvit_fx.model import load_weights
+
+    _, _, _, run = trained
+    _, start = load_weights(run / "export.safetensors")
+    ends = {}
+    for frozen in (0, 1):
+        messages = train_one_epoch_from(trained, tmp_path / f"bn{frozen}", frozen_bn=frozen, lr=3e-2)
+        assert any("keep their running statistics" in m for m in messages) == bool(frozen)
+        _, ends[frozen] = load_weights(tmp_path / f"bn{frozen}" / "last.safetensors")
+
+    def largest_change(tensors, part):
+        return max(float((tensors[k].float() - start[k].float()).abs().max()) for k in start if part in k)
+
+    assert largest_change(ends[1], "running_mean") == 0.0
+    assert largest_change(ends[0], "running_mean") > 1e-3  # what the frozen run is kept from
+    assert largest_change(ends[1], "conv.weight") > 1e-3  # it still learns
+
+
 def test_without_a_val_set_the_last_epoch_ships(tmp_path):
     # a lent GPU trains without val (it runs later, on the full-size photos): the latest weights
     # ship, not the epoch with the lowest (noisy, augmented) train loss

@@ -79,6 +79,10 @@ class TrainConfig:
     # share of samples turned by a random quarter turn (turn.py), image, label and the teacher's
     # answer together: people lying down or upside down are people too
     turn: float = 0.0
+    # 1: every BatchNorm keeps the running statistics it starts with (from --init) and normalises by
+    # them in training too; its scale and shift still learn. Batches drawn from new sources (and turned
+    # samples) otherwise move the statistics that every source is normalised by, which no teacher guards
+    frozen_bn: int = 0
 
 
 # the log's column for each source's val mIoU
@@ -92,6 +96,14 @@ def training_record(cfg: TrainConfig, epochs: int, steps: int, score: float | No
     return {"data": str(cfg.data), "epochs": epochs, "steps": steps, "train_size": cfg.size,
             "val_miou": None if score is None else round(score, 4),
             "val": {name: round(r["miou"], 4) for name, r in (sources or {}).items()}}
+
+
+def freeze_batch_norm(model: torch.nn.Module) -> int:
+    """Put every BatchNorm in eval mode (running statistics used and left alone); how many there are."""
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    for m in norms:
+        m.eval()
+    return len(norms)
 
 
 def parse_depths(text: str | None) -> tuple[int, ...] | None:
@@ -296,6 +308,8 @@ def train(cfg: TrainConfig, log=print) -> dict:
         log(f"teacher {cfg.teacher} (distill {cfg.distill:g}) on {', '.join(teach_sources)}")
     if cfg.turn:
         log(f"{cfg.turn:.0%} of samples turned by a random quarter turn")
+    if cfg.frozen_bn:
+        log(f"{freeze_batch_norm(model)} BatchNorm layers keep their running statistics")
     dataset = AugmentedPeople(items, load_backgrounds(cfg.backgrounds), cfg.size,
                               model_cfg.mean, model_cfg.std, seed=cfg.seed,
                               framings=parse_framings(cfg.framings), faults_p=cfg.faults,
@@ -347,6 +361,8 @@ def train(cfg: TrainConfig, log=print) -> dict:
         elif sampler is not None:
             sampler.generator.manual_seed(cfg.seed * 1000 + epoch)
         ddp_model.train()
+        if cfg.frozen_bn:
+            freeze_batch_norm(model)
         losses = []
         it = loader
         if tqdm is not None and is_main:
