@@ -37,6 +37,10 @@
 # (the weights shipped before the broadened data came from such a call: H200, MINUTES=8.4 in a 600 s
 # call, 545 s of wall time; then scripts/average_weights.py on the two exports). That is 8 files back
 # (4 a run), the device tool's limit.
+# The loader sets the pace there, so `--echo 2` (or 3) trains each rendered batch that many steps,
+# the echoes mirrored, zoomed and lit afresh on the GPU (training/echo.py, data echoing): more steps a
+# minute from the same workers. Not yet measured on a GPU: compare the log's steps a minute and judge
+# the weights by the rule as always.
 # --framings names modes of augment.FRAMINGS; a mode the mix leaves out (pose, group in these) gets 0.
 set -euo pipefail
 cd "$(dirname "$0")/.."

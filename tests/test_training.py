@@ -477,6 +477,20 @@ def test_frozen_batch_norm_keeps_the_starting_statistics_while_the_weights_learn
     assert largest_change(ends[1], "conv.weight") > 1e-3  # it still learns
 
 
+def test_echo_trains_that_many_steps_for_each_rendered_batch(trained, tmp_path):
+    steps = {}
+    for echo in (1, 3):
+        messages = train_one_epoch_from(trained, tmp_path / f"echo{echo}", echo=echo, turn=0.5)
+        assert any("trains 3 steps" in m for m in messages) == (echo == 3)
+        with open(tmp_path / f"echo{echo}" / "log.csv") as f:
+            rows = list(csv.DictReader(f))
+        steps[echo] = int(rows[-1]["step"])
+        assert np.isfinite(float(rows[-1]["train_loss"]))
+    assert steps[3] == 3 * steps[1]
+    with pytest.raises(ValueError, match="echo must be 1"):
+        train_one_epoch_from(trained, tmp_path / "echo0", echo=0)
+
+
 def test_without_a_val_set_the_last_epoch_ships(tmp_path):
     # a lent GPU trains without val (it runs later, on the full-size photos): the latest weights
     # ship, not the epoch with the lowest (noisy, augmented) train loss

@@ -22,6 +22,7 @@ from .augment import parse_framings
 from .data import (TEACH_SOURCES, AugmentedPeople, load_backgrounds, parse_shares, parse_sources, read_manifest,
                    source_sample_weights)
 from .losses import distillation_loss, segmentation_loss
+from .echo import echo_views
 from .turn import draw_quarter_turns, turn
 
 
@@ -83,6 +84,9 @@ class TrainConfig:
     # them in training too; its scale and shift still learn. Batches drawn from new sources (and turned
     # samples) otherwise move the statistics that every source is normalised by, which no teacher guards
     frozen_bn: int = 0
+    # steps trained on each rendered batch (training/echo.py): >1 where the loader, not the
+    # accelerator, sets the pace; the echoes are mirrored, zoomed and lit afresh on the device
+    echo: int = 1
 
 
 # the log's column for each source's val mIoU
@@ -332,7 +336,11 @@ def train(cfg: TrainConfig, log=print) -> dict:
                         num_workers=cfg.workers, drop_last=len(dataset) >= cfg.batch,
                         persistent_workers=False, pin_memory=device.type == "cuda",
                         worker_init_fn=_one_thread_per_worker if cfg.workers > 0 else None)
-    steps_per_epoch = max(1, len(loader))
+    if cfg.echo < 1:
+        raise ValueError(f"echo must be 1 (each batch once) or more, got {cfg.echo}")
+    if cfg.echo > 1:
+        log(f"each rendered batch trains {cfg.echo} steps (echoes mirrored, zoomed and lit afresh)")
+    steps_per_epoch = max(1, len(loader)) * cfg.echo
     total_steps = steps_per_epoch * cfg.epochs
     budget_s = cfg.time_budget_min * 60 if cfg.time_budget_min else None
     use_cuda = device.type == "cuda"
@@ -350,6 +358,17 @@ def train(cfg: TrainConfig, log=print) -> dict:
     except ImportError:  # pragma: no cover
         tqdm = None
     turn_rng = torch.Generator().manual_seed(cfg.seed * 7919 + start_epoch)  # which samples are turned
+    echo_rng = torch.Generator().manual_seed(cfg.seed * 104729 + start_epoch)
+
+    def device_batches(batches):
+        """Each loader batch on the device, then its echoes (cfg.echo - 1 fresh views of it)."""
+        for x, y, valid, teach in batches:
+            x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+            valid, teach = valid.to(device, non_blocking=True), teach.to(device, non_blocking=True)
+            yield x, y, valid, teach
+            for _ in range(cfg.echo - 1):
+                yield (*echo_views(x, y, valid, echo_rng), teach)
+
     t_start = time.time() - spent_s
     stopped_by_budget = False
     next_snapshot_s = cfg.snapshot_minutes * 60
@@ -367,9 +386,7 @@ def train(cfg: TrainConfig, log=print) -> dict:
         it = loader
         if tqdm is not None and is_main:
             it = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.epochs}", leave=False, mininterval=10)
-        for x, y, valid, teach in it:
-            x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-            valid, teach = valid.to(device, non_blocking=True), teach.to(device, non_blocking=True)
+        for x, y, valid, teach in device_batches(it):
             f = lr_factor(step, total_steps, cfg.warmup_steps, time.time() - t_start, budget_s)
             for g in opt.param_groups:
                 g["lr"] = cfg.lr * f
