@@ -21,8 +21,8 @@ from ..model import ModelConfig, build_model, save_weights
 from .augment import parse_framings
 from .data import (TEACH_SOURCES, AugmentedPeople, load_backgrounds, parse_shares, parse_sources, read_manifest,
                    source_sample_weights)
-from .losses import distillation_loss, segmentation_loss
 from .echo import echo_views
+from .losses import distillation_loss, segmentation_loss
 from .turn import draw_quarter_turns, turn
 
 
@@ -227,6 +227,8 @@ def plot_curves(log_path: Path, out_png: Path) -> None:
 
 
 def train(cfg: TrainConfig, log=print) -> dict:
+    if cfg.echo < 1:
+        raise ValueError(f"echo must be 1 (each batch once) or more, got {cfg.echo}")
     world, rank, local = _dist_info()
     if world > 1:
         dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
@@ -336,8 +338,6 @@ def train(cfg: TrainConfig, log=print) -> dict:
                         num_workers=cfg.workers, drop_last=len(dataset) >= cfg.batch,
                         persistent_workers=False, pin_memory=device.type == "cuda",
                         worker_init_fn=_one_thread_per_worker if cfg.workers > 0 else None)
-    if cfg.echo < 1:
-        raise ValueError(f"echo must be 1 (each batch once) or more, got {cfg.echo}")
     if cfg.echo > 1:
         log(f"each rendered batch trains {cfg.echo} steps (echoes mirrored, zoomed and lit afresh)")
     steps_per_epoch = max(1, len(loader)) * cfg.echo
