@@ -15,7 +15,8 @@ with the best mean mIoU over --score-sources (the incumbent when it is the best)
 
 Beside the rule (which it does not change), each candidate's per-source difference from the
 incumbent is printed with its 95% interval by a paired bootstrap over the same images: a floor missed
-by less than that interval's half-width was missed inside what val can tell apart.
+by less than that interval's half-width was missed inside what val can tell apart. Where a candidate
+is behind on a floor's source, the few images it loses most on are named, beside the mean of the rest.
 """
 from __future__ import annotations
 
@@ -119,6 +120,26 @@ def difference_table(rows: dict[str, dict], sources: list[str]) -> str:
     return "\n".join(lines)
 
 
+def largest_losses(rows: dict[str, dict], sources: list[str], k: int = 3) -> str:
+    """For each candidate after the first and each of `sources` where it is behind the incumbent, the
+    k images it loses most on and the mean difference over all the others: whether a shortfall is
+    spread over the source or carried by a few photos (to look at, not to drop)."""
+    incumbent = next(iter(rows.values()))["per_image"]
+    lines = []
+    for name, row in list(rows.items())[1:]:
+        for source in sources:
+            diffs = sorted((iou - incumbent[image][1], image) for image, (src, iou) in row["per_image"].items()
+                           if src == source and image in incumbent)
+            mean = float(np.mean([d for d, _ in diffs])) if diffs else 0.0
+            if not diffs or mean >= 0:
+                continue
+            worst = ", ".join(f"{image} {d:+.3f}" for d, image in diffs[:k] if d < 0)
+            rest = [d for d, _ in diffs[k:]]
+            others = f"; the other {len(rest)}: {np.mean(rest):+.4f}" if rest else ""
+            lines.append(f"- {name}, {SHORT.get(source, source)} {mean:+.4f}: {worst}{others}")
+    return "\n".join(lines)
+
+
 def table(rows: dict[str, dict], sources: list[str], chosen: str) -> str:
     head = ["candidate"] + [SHORT.get(s, s) for s in sources] + ["eligible", "rule score", "video mIoU", "flicker",
                                                                  "network ms"]
@@ -186,6 +207,10 @@ def main(argv=None) -> int:
     if len(rows) > 1:
         print("\nper-source difference from the incumbent, mean [95% interval, paired bootstrap over images]:\n")
         print(difference_table(rows, sources))
+        losses = largest_losses(rows, [s for s in sources if s in floors])
+        if losses:
+            print("\nwhere a candidate is behind on a floor's source, the images it loses most on:\n")
+            print(losses)
     if args.json:
         Path(args.json).write_text(json.dumps({"rows": rows, "chosen": chosen, "floors": floors,
                                                "max_time_ratio": args.max_time_ratio, "backend": args.backend,

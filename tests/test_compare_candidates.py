@@ -83,3 +83,13 @@ def test_the_script_reports_each_candidates_paired_difference_from_the_incumbent
     # the same weights on the same images: no difference, and no width to the interval
     assert rows["same"]["difference"]["synthetic"] == {"mean": 0.0, "low": 0.0, "high": 0.0}
     assert "| same | +0.0000 [+0.0000, +0.0000] |" in capsys.readouterr().out
+
+
+def test_a_shortfall_carried_by_a_few_images_is_named_with_the_rest_beside_it():
+    incumbent = {f"p{i}": (P, 0.95) for i in range(10)} | {"f0": (F, 0.9), "f1": (F, 0.9)}
+    behind = dict(incumbent) | {"p3": (P, 0.65), "p7": (P, 0.90), "p0": (P, 0.96)}
+    ahead = dict(incumbent) | {"f0": (F, 0.95)}
+    rows = {"c": {"per_image": incumbent}, "x": {"per_image": behind}, "y": {"per_image": ahead}}
+    text = compare_candidates.largest_losses(rows, [P, F], k=2)
+    # x's portraits: -0.034 on the mean, carried by p3 and p7; the other eight gain (p0 +0.01)
+    assert text.splitlines() == ["- x, portraits -0.0340: p3 -0.300, p7 -0.050; the other 8: +0.0013"]
