@@ -90,19 +90,23 @@ def measure(path: Path, items, backend: str, video: bool) -> dict:
     return row
 
 
+def paired_by_source(incumbent: dict, candidate: dict) -> dict[str, list[tuple[str, float, float]]]:
+    """The images both were scored on, per source: (image, the incumbent's IoU, the candidate's)."""
+    pairs: dict[str, list[tuple[str, float, float]]] = {}
+    for image, (source, iou) in candidate.items():
+        if image in incumbent:
+            pairs.setdefault(source, []).append((image, incumbent[image][1], iou))
+    return dict(sorted(pairs.items()))
+
+
 def differences(rows: dict[str, dict]) -> None:
     """Add to each row after the first its per-source paired difference from the first (evaluate.paired_difference)."""
     from fastvit_fx.training.evaluate import paired_difference
 
     incumbent = next(iter(rows.values()))["per_image"]
     for row in list(rows.values())[1:]:
-        by_source: dict[str, tuple[list, list]] = {}
-        for name, (source, iou) in row["per_image"].items():
-            if name in incumbent:
-                base, other = by_source.setdefault(source, ([], []))
-                base.append(incumbent[name][1])
-                other.append(iou)
-        row["difference"] = {s: paired_difference(b, o) for s, (b, o) in sorted(by_source.items())}
+        row["difference"] = {s: paired_difference([b for _, b, _ in p], [o for _, _, o in p])
+                             for s, p in paired_by_source(incumbent, row["per_image"]).items()}
 
 
 def difference_table(rows: dict[str, dict], sources: list[str]) -> str:
@@ -127,9 +131,9 @@ def largest_losses(rows: dict[str, dict], sources: list[str], k: int = 3) -> str
     incumbent = next(iter(rows.values()))["per_image"]
     lines = []
     for name, row in list(rows.items())[1:]:
+        pairs = paired_by_source(incumbent, row["per_image"])
         for source in sources:
-            diffs = sorted((iou - incumbent[image][1], image) for image, (src, iou) in row["per_image"].items()
-                           if src == source and image in incumbent)
+            diffs = sorted((other - base, image) for image, base, other in pairs.get(source, []))
             mean = float(np.mean([d for d, _ in diffs])) if diffs else 0.0
             if not diffs or mean >= 0:
                 continue

@@ -2,9 +2,10 @@
 
 On a lent GPU the loader's workers, not the GPU, set the pace: pasting people on scenes, framings,
 camera faults and colour casts are CPU work (an H100 run trained on about 730 samples a second from
-14 workers), and a T8 step on a batch takes the GPU a fraction of the time its rendering took. Echoing a rendered batch (Choi et al. 2019, "Faster neural network
-training with data echoing") spends the GPU's idle time on it again, through cheap transforms done
-on the batch where it already is: a mirror, a zoom into a random part of the sample, and a shift of
+14 workers), and a T8 step on a batch takes the GPU a fraction of the time its rendering took.
+Echoing a rendered batch (Choi et al. 2019, "Faster neural network training with data echoing")
+spends the GPU's idle time on it again, through cheap transforms done on the batch where it already
+is: a mirror, a zoom into a random part of the sample, and a shift of
 brightness, contrast and colour. Image, label and valid map move together; photometric shifts touch
 the image only, since they change nothing about who is a person.
 """
