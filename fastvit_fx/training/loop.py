@@ -19,6 +19,7 @@ from torch.utils.data import DataLoader, DistributedSampler, WeightedRandomSampl
 
 from ..model import ModelConfig, build_model, save_weights
 from .augment import parse_framings
+from .batch_norm import batch_norms
 from .data import (TEACH_SOURCES, AugmentedPeople, load_backgrounds, parse_shares, parse_sources, read_manifest,
                    source_sample_weights)
 from .echo import echo_views
@@ -104,7 +105,7 @@ def training_record(cfg: TrainConfig, epochs: int, steps: int, score: float | No
 
 def freeze_batch_norm(model: torch.nn.Module) -> int:
     """Put every BatchNorm in eval mode (running statistics used and left alone); how many there are."""
-    norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    norms = batch_norms(model)
     for m in norms:
         m.eval()
     return len(norms)
