@@ -77,6 +77,7 @@ def main(argv=None) -> int:
     from fastvit_fx.model import WeightsError, read_config
 
     try:
+        # every header read first: a missing or foreign file is named before the samples load
         configs = [read_config(p) for p in args.weights]
         loader = sample_loader(args.data, args.backgrounds, configs[0], args.samples, args.batch, args.size,
                                args.framings, args.faults, args.seed, args.workers)

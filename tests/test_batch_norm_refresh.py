@@ -48,7 +48,7 @@ def test_script_refreshes_files_on_training_samples_and_keeps_the_rest(tmp_path,
     assert refresh_script.main([str(weights_file), "--data", str(data), "--out-dir", str(out_dir),
                                 "--samples", "8", "--batch", "4", "--size", "64", "--workers", "0"]) == 0
     assert "BatchNorms refreshed on 8 samples" in capsys.readouterr().out
-    cfg_in, before = load_weights(weights_file)
+    _, before = load_weights(weights_file)
     cfg_out, after = load_weights(out_dir / weights_file.name)
     assert cfg_out.training["batch_norm_refreshed"] == {"samples": 8, "from": weights_file.name}
     stats = [k for k in before if k.endswith("running_mean")]
