@@ -2,10 +2,12 @@
 # One training run on a lent GPU machine (the device tool), prepared so the device minutes go to
 # training, not setting up. Here, first:
 #     python scripts/pack_data.py --src ../shared/data --out pack --split train --quality 60
-# (the six-source data, 3,633 train pairs: 39 MiB; the run does not validate there, so val stays here).
-# The pack and the working tree travel together, at most 64 MiB: pack_data.py says when they would not.
+# (the six-source data, 3,633 train pairs: 40 MiB; the run does not validate there, so val stays here).
+# It writes pack/ and pack.zip; the archive is what travels (the device tool refused the folder's 7,000
+# files although their bytes fit) and this script unpacks it there. The archive and the working tree
+# travel together, at most 64 MiB: pack_data.py says when they would not.
 # With the shipped 10 MB weights the rest of the tree is about 20 MiB; other weights files in the tree
-# (models/unshipped/) must leave it first. Then run this through the device tool with carry=["pack"]
+# (models/unshipped/) must leave it first. Then run this through the device tool with carry=["pack.zip"]
 # and timeout_s=600:
 #     bash scripts/gpu_train.sh
 # It fine-tunes the shipped weights (their blocks per stage and head widths) for MINUTES (default 7.5)
@@ -28,6 +30,7 @@
 # Two runs can share the one GPU (SNAPSHOTS=0, or the files back exceed 8): side by side they made
 # about 9 epochs a minute each, one alone 12 (H100, batch 64, 224 px); the loader, not the GPU, is the
 # limit. Give each its own OUT, RUN_DIR and half the WORKERS, start both in the background and wait:
+#     python3 -m zipfile -e pack.zip .   # once, before both start (each would unpack it otherwise)
 #     export MINUTES=8.4 WORKERS=7 SNAPSHOTS=0
 #     OUT=$OUT/a RUN_DIR=/tmp/ra bash scripts/gpu_train.sh --lr 4e-4 --size 224 --faults 0.5 \
 #         --framings native=0.25,whole=0.3,close=0.1,desk=0.1,small=0.25 > /tmp/a.out 2>&1 &
@@ -44,6 +47,7 @@
 # --framings names modes of augment.FRAMINGS; a mode the mix leaves out (pose, group in these) gets 0.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+[ -d pack ] || python3 -m zipfile -e pack.zip .  # the carried archive of scripts/pack_data.py
 OUT=${OUT:-gpu_out}
 mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib.util
+import zipfile
 from pathlib import Path
 
 import cv2
@@ -40,6 +41,20 @@ def test_packed_copy_keeps_every_pair_split_and_label_at_the_training_size(tmp_p
     ds = AugmentedPeople(after, scenes, 64, (0.5,) * 3, (0.25,) * 3)
     x, y, _valid, _teach = ds[0]
     assert x.shape == (3, 64, 64) and 0 < float(y.mean()) < 1
+
+
+def test_the_archive_that_travels_unpacks_to_the_same_pack(tmp_path):
+    src = tmp_path / "data"
+    make_dataset(src / "person-seg", n_train=3, n_val=1)
+    assert pack_data.main(["--src", str(src), "--out", str(tmp_path / "pack"), "--max-side", "50"]) == 0
+    packed = sorted(p.relative_to(tmp_path) for p in (tmp_path / "pack").rglob("*") if p.is_file())
+    landed = tmp_path / "device"
+    with zipfile.ZipFile(tmp_path / "pack.zip") as z:  # as gpu_train.sh unpacks it on the device
+        z.extractall(landed)
+    unpacked = sorted(p.relative_to(landed) for p in landed.rglob("*") if p.is_file())
+    assert unpacked == packed and len(packed) == 9  # 4 images, 4 masks, the manifest
+    for rel in packed:
+        assert (landed / rel).read_bytes() == (tmp_path / rel).read_bytes()
 
 
 def test_missing_manifest_is_a_one_line_error(tmp_path, capsys):
