@@ -4,14 +4,16 @@
     python scripts/compare_candidates.py --data ../shared/data/person-seg \
         --candidate c=models/fastvit_t8_person.safetensors --candidate u=runs/x/best.safetensors \
         --floor shen2016-portraits=0.9487 --floor clothing-co-parsing=0.9192 --max-time-ratio 1.15 \
-        --json runs/x/candidates.json
+        --max-drop camvid-street=0.01 --max-drop sbi2015-indoor=0.005 --json runs/x/candidates.json
 
 The first candidate is the incumbent: network times are ratios to it, and the rule falls back to it.
 Each candidate is scored on the split through the app's path (--backend, onnx-int8 by default; zoom
 on), its video sequences through one smoothing Segmenter (mIoU and flicker), and its network timed on
-a 256x160 input, all candidates interleaved in one process (medians). Eligible: every --floor met and
-the network time at most --max-time-ratio of the incumbent's; the rule ships the eligible candidate
-with the best mean mIoU over --score-sources (the incumbent when it is the best).
+a 256x160 input, all candidates interleaved in one process (medians). Eligible: every --floor met,
+no source more than its --max-drop under the --reference candidate's (the incumbent unless named: a
+fixed reference stops guards written against each round's incumbent from letting a loss accumulate
+round after round), and the network time at most --max-time-ratio of the incumbent's; the rule ships
+the eligible candidate with the best mean mIoU over --score-sources (the incumbent when it is the best).
 
 Beside the rule (which it does not change), each candidate's per-source difference from the
 incumbent is printed with its 95% interval by a paired bootstrap over the same images: a floor missed
@@ -46,13 +48,20 @@ def parse_pairs(pairs: list[str], what: str) -> list[tuple[str, str]]:
 
 
 def apply_rule(rows: dict[str, dict], floors: dict[str, float], max_time_ratio: float,
-               score_sources: tuple[str, ...]) -> str:
+               score_sources: tuple[str, ...], max_drops: dict[str, float] | None = None,
+               reference: str | None = None) -> str:
     """Mark each row eligible (and why not) and scored; return the name the rule ships. Rows are
-    {'sources': {source: mIoU}, 'time_ratio': float}; the first row is the incumbent."""
+    {'sources': {source: mIoU}, 'time_ratio': float}; the first row is the incumbent, and the
+    reference of max_drops ({source: most it may fall}) unless `reference` names another row."""
     incumbent = next(iter(rows))
+    reference = reference or incumbent
     for row in rows.values():
         misses = [f"{SHORT.get(s, s)} {floor - row['sources'].get(s, float('nan')):.4f} short"
                   for s, floor in floors.items() if not row["sources"].get(s, -1.0) >= floor]
+        for s, drop in (max_drops or {}).items():
+            fall = rows[reference]["sources"][s] - row["sources"].get(s, float("nan"))
+            if not fall <= drop:
+                misses.append(f"{SHORT.get(s, s)} {fall:.4f} under {reference}")
         if row["time_ratio"] > max_time_ratio:
             misses.append(f"network {row['time_ratio']:.2f}x")
         row["eligible"] = not misses
@@ -165,6 +174,10 @@ def main(argv=None) -> int:
     p.add_argument("--split", default="val")
     p.add_argument("--candidate", action="append", default=[], help="NAME=WEIGHTS; the first is the incumbent")
     p.add_argument("--floor", action="append", default=[], help="SOURCE=MIOU a candidate must reach")
+    p.add_argument("--max-drop", action="append", default=[],
+                   help="SOURCE=MIOU a candidate may fall under the reference's on that source")
+    p.add_argument("--reference", default=None, help="NAME of the candidate --max-drop is measured against "
+                   "(default: the incumbent, the first)")
     p.add_argument("--max-time-ratio", type=float, default=1.15)
     p.add_argument("--score-sources", default=",".join(SCORE_SOURCES))
     p.add_argument("--backend", default="onnx-int8")
@@ -176,11 +189,15 @@ def main(argv=None) -> int:
     try:
         candidates = [(name, Path(path)) for name, path in parse_pairs(args.candidate, "--candidate")]
         floors = {s: float(v) for s, v in parse_pairs(args.floor, "--floor")}
+        max_drops = {s: float(v) for s, v in parse_pairs(args.max_drop, "--max-drop")}
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if not candidates:
         print("error: no --candidate given", file=sys.stderr)
+        return 2
+    if args.reference is not None and args.reference not in dict(candidates):
+        print(f"error: --reference {args.reference}: not one of the --candidate names", file=sys.stderr)
         return 2
     for name, path in candidates:
         if not path.is_file():
@@ -202,7 +219,7 @@ def main(argv=None) -> int:
     for (name, _), ms in zip(candidates, times):
         rows[name].update(network_ms=ms, time_ratio=ms / times[0])
     score_sources = tuple(s for s in args.score_sources.split(",") if s)
-    chosen = apply_rule(rows, floors, args.max_time_ratio, score_sources)
+    chosen = apply_rule(rows, floors, args.max_time_ratio, score_sources, max_drops, args.reference)
     measured = {s for r in rows.values() for s in r["sources"]}
     sources = [s for s in SHORT if s in measured] + sorted(measured - set(SHORT))
     print(table(rows, sources, chosen))
@@ -217,6 +234,7 @@ def main(argv=None) -> int:
             print(losses)
     if args.json:
         Path(args.json).write_text(json.dumps({"rows": rows, "chosen": chosen, "floors": floors,
+                                               "max_drops": max_drops, "reference": args.reference or candidates[0][0],
                                                "max_time_ratio": args.max_time_ratio, "backend": args.backend,
                                                "split": args.split}, indent=2))
     return 0

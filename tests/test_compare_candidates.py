@@ -58,10 +58,25 @@ def test_the_script_measures_times_and_chooses(tmp_path, capsys):
     assert f"the rule ships: {result['chosen']}" in capsys.readouterr().out
 
 
+def test_a_source_may_fall_only_so_far_under_the_reference():
+    floors = {P: 0.94}
+    rows = _rows(c=((0.95, 0.92, 0.195), 1.0), ref=((0.94, 0.91, 0.20), 1.0),
+                 holds=((0.955, 0.925, 0.19), 1.0), falls=((0.97, 0.94, 0.18), 1.0))
+    # against the incumbent c: "falls" (the best score) is 0.015 under it and out, "holds" 0.005 under and in
+    assert compare_candidates.apply_rule(rows, floors, 1.15, (P, F, S), {S: 0.01}) == "holds"
+    assert rows["falls"]["why_not"] == "street 0.0150 under c"
+    # against a fixed reference with a tighter guard, "holds" (0.01 under ref) is out too: c stays
+    assert compare_candidates.apply_rule(rows, floors, 1.15, (P, F, S), {S: 0.006}, reference="ref") == "c"
+    assert rows["holds"]["why_not"] == "street 0.0100 under ref"
+    assert rows["c"]["eligible"] and rows["ref"]["eligible"]
+
+
 @pytest.mark.parametrize("args, named", [
     (["--candidate", "nameonly"], "'nameonly'"),
     (["--candidate", "x=/nowhere/w.safetensors"], "/nowhere/w.safetensors"),
     (["--candidate", "x=README.md", "--floor", "portraits"], "'portraits'"),
+    (["--candidate", "x=README.md", "--max-drop", "street"], "'street'"),
+    (["--candidate", "x=README.md", "--reference", "y"], "--reference y"),
 ])
 def test_bad_arguments_are_one_line_errors_naming_them(tmp_path, capsys, args, named):
     assert compare_candidates.main(["--data", str(tmp_path), *args]) == 2
