@@ -59,7 +59,7 @@ def apply_rule(rows: dict[str, dict], floors: dict[str, float], max_time_ratio: 
         misses = [f"{SHORT.get(s, s)} {floor - row['sources'].get(s, float('nan')):.4f} short"
                   for s, floor in floors.items() if not row["sources"].get(s, -1.0) >= floor]
         for s, drop in (max_drops or {}).items():
-            fall = rows[reference]["sources"][s] - row["sources"].get(s, float("nan"))
+            fall = rows[reference]["sources"].get(s, float("nan")) - row["sources"].get(s, float("nan"))  # unmeasured: a miss
             if not fall <= drop:
                 misses.append(f"{SHORT.get(s, s)} {fall:.4f} under {reference}")
         if row["time_ratio"] > max_time_ratio:
