@@ -12,7 +12,8 @@ on), its video sequences through one smoothing Segmenter (mIoU and flicker), and
 a 256x160 input, all candidates interleaved in one process (medians). Eligible: every --floor met,
 no source more than its --max-drop under the --reference candidate's (the incumbent unless named: a
 fixed reference stops guards written against each round's incumbent from letting a loss accumulate
-round after round), and the network time at most --max-time-ratio of the incumbent's; the rule ships
+round after round), video flicker at most --max-flicker-rise over the incumbent's where given, and the
+network time at most --max-time-ratio of the incumbent's; the rule ships
 the eligible candidate with the best mean mIoU over --score-sources (the incumbent when it is the best).
 
 Beside the rule (which it does not change), each candidate's per-source difference from the
@@ -49,10 +50,12 @@ def parse_pairs(pairs: list[str], what: str) -> list[tuple[str, str]]:
 
 def apply_rule(rows: dict[str, dict], floors: dict[str, float], max_time_ratio: float,
                score_sources: tuple[str, ...], max_drops: dict[str, float] | None = None,
-               reference: str | None = None) -> str:
+               reference: str | None = None, max_flicker_rise: float | None = None) -> str:
     """Mark each row eligible (and why not) and scored; return the name the rule ships. Rows are
-    {'sources': {source: mIoU}, 'time_ratio': float}; the first row is the incumbent, and the
-    reference of max_drops ({source: most it may fall}) unless `reference` names another row."""
+    {'sources': {source: mIoU}, 'time_ratio': float[, 'flicker': float]}; the first row is the
+    incumbent, and the reference of max_drops ({source: most it may fall}) unless `reference` names
+    another row. max_flicker_rise: how far a row's video flicker may rise over the incumbent's (a row
+    without a flicker, or an incumbent without one, is a miss)."""
     incumbent = next(iter(rows))
     reference = reference or incumbent
     for row in rows.values():
@@ -62,6 +65,10 @@ def apply_rule(rows: dict[str, dict], floors: dict[str, float], max_time_ratio: 
             fall = rows[reference]["sources"].get(s, float("nan")) - row["sources"].get(s, float("nan"))  # unmeasured: a miss
             if not fall <= drop:
                 misses.append(f"{SHORT.get(s, s)} {fall:.4f} under {reference}")
+        if max_flicker_rise is not None:
+            rise = row.get("flicker", float("nan")) - rows[incumbent].get("flicker", float("nan"))
+            if not rise <= max_flicker_rise + 1e-12:  # unmeasured: a miss
+                misses.append(f"flicker {rise:+.4f} over {incumbent}")
         if row["time_ratio"] > max_time_ratio:
             misses.append(f"network {row['time_ratio']:.2f}x")
         row["eligible"] = not misses
@@ -178,6 +185,8 @@ def main(argv=None) -> int:
                    help="SOURCE=MIOU a candidate may fall under the reference's on that source")
     p.add_argument("--reference", default=None, help="NAME of the candidate --max-drop is measured against "
                    "(default: the incumbent, the first)")
+    p.add_argument("--max-flicker-rise", type=float, default=None,
+                   help="how far a candidate's video flicker may rise over the incumbent's (needs the video pass)")
     p.add_argument("--max-time-ratio", type=float, default=1.15)
     p.add_argument("--score-sources", default=",".join(SCORE_SOURCES))
     p.add_argument("--backend", default="onnx-int8")
@@ -195,6 +204,9 @@ def main(argv=None) -> int:
         return 2
     if not candidates:
         print("error: no --candidate given", file=sys.stderr)
+        return 2
+    if args.max_flicker_rise is not None and not args.video:
+        print("error: --max-flicker-rise needs the video pass (drop --no-video)", file=sys.stderr)
         return 2
     if args.reference is not None and args.reference not in dict(candidates):
         print(f"error: --reference {args.reference}: not one of the --candidate names", file=sys.stderr)
@@ -219,7 +231,8 @@ def main(argv=None) -> int:
     for (name, _), ms in zip(candidates, times):
         rows[name].update(network_ms=ms, time_ratio=ms / times[0])
     score_sources = tuple(s for s in args.score_sources.split(",") if s)
-    chosen = apply_rule(rows, floors, args.max_time_ratio, score_sources, max_drops, args.reference)
+    chosen = apply_rule(rows, floors, args.max_time_ratio, score_sources, max_drops, args.reference,
+                        args.max_flicker_rise)
     measured = {s for r in rows.values() for s in r["sources"]}
     sources = [s for s in SHORT if s in measured] + sorted(measured - set(SHORT))
     print(table(rows, sources, chosen))
@@ -235,6 +248,7 @@ def main(argv=None) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps({"rows": rows, "chosen": chosen, "floors": floors,
                                                "max_drops": max_drops, "reference": args.reference or candidates[0][0],
+                                               "max_flicker_rise": args.max_flicker_rise,
                                                "max_time_ratio": args.max_time_ratio, "backend": args.backend,
                                                "split": args.split}, indent=2))
     return 0

@@ -40,6 +40,18 @@ def test_the_best_eligible_candidate_ships_and_the_incumbent_is_the_fallback():
     assert compare_candidates.apply_rule(rows, floors, 1.15, (P, F, S)) == "c"
 
 
+
+def test_a_flicker_guard_holds_candidates_to_the_incumbents_flicker():
+    rows = _rows(c=((0.95, 0.92, 0.10), 1.0), steadier=((0.95, 0.92, 0.20), 1.0),
+                 shakier=((0.95, 0.92, 0.30), 1.0), unmeasured=((0.95, 0.92, 0.40), 1.0))
+    for name, flicker in (("c", 0.119), ("steadier", 0.110), ("shakier", 0.125)):
+        rows[name]["flicker"] = flicker
+    assert compare_candidates.apply_rule(rows, {}, 1.15, (P, F, S), max_flicker_rise=0.0) == "steadier"
+    assert rows["shakier"]["why_not"] == "flicker +0.0060 over c"
+    assert not rows["unmeasured"]["eligible"]
+    # within an allowed rise the shakier, better candidate ships
+    assert compare_candidates.apply_rule(rows, {}, 1.15, (P, F, S), max_flicker_rise=0.01) == "shakier"
+
 def test_the_script_measures_times_and_chooses(tmp_path, capsys):
     root = make_dataset(tmp_path / "data", n_train=2, n_val=3)
     paths = []
