@@ -52,6 +52,13 @@ def test_a_flicker_guard_holds_candidates_to_the_incumbents_flicker():
     # within an allowed rise the shakier, better candidate ships
     assert compare_candidates.apply_rule(rows, {}, 1.15, (P, F, S), max_flicker_rise=0.01) == "shakier"
 
+
+def test_a_flicker_guard_without_the_video_pass_is_a_one_line_error(tmp_path, capsys):
+    rc = compare_candidates.main(["--data", str(tmp_path), "--candidate", f"c={tmp_path / 'c.safetensors'}",
+                                  "--max-flicker-rise", "0", "--no-video"])
+    assert rc == 2
+    assert capsys.readouterr().err.strip() == "error: --max-flicker-rise needs the video pass (drop --no-video)"
+
 def test_the_script_measures_times_and_chooses(tmp_path, capsys):
     root = make_dataset(tmp_path / "data", n_train=2, n_val=3)
     paths = []
