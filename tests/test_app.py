@@ -46,7 +46,7 @@ class EllipseSegmenter:
     backend_name = "fake"
     last_ms = 1.0
 
-    def __call__(self, frame):
+    def __call__(self, frame, interval_s=None):
         h, w = frame.shape[:2]
         yy, xx = np.mgrid[0:h, 0:w]
         return ((((xx - w / 2) / (w / 6)) ** 2 + ((yy - h / 2) / (h / 2.5)) ** 2) < 1).astype(np.float32)

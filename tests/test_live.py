@@ -45,13 +45,15 @@ class KeyingSegmenter:
         self.delay, self.trail = delay, trail
         self.last_ms = delay * 1000
         self.resets = 0
+        self.intervals: list[float | None] = []  # what the driver said of the time between frames
         self._previous: np.ndarray | None = None
 
     def reset(self) -> None:
         self.resets += 1
         self._previous = None
 
-    def __call__(self, frame: np.ndarray) -> np.ndarray:
+    def __call__(self, frame: np.ndarray, interval_s: float | None = None) -> np.ndarray:
+        self.intervals.append(interval_s)
         time.sleep(self.delay)
         mask = key_mask(frame)
         if self.trail and self._previous is not None:
@@ -76,6 +78,17 @@ def collect(driver: LiveDriver, count: int, timeout: float = 30.0) -> list:
 def walking(n: int, step: int = 3) -> tuple[list, list]:
     frames, truths = zip(*(scene(10 + (i * step) % 130) for i in range(n)))
     return list(frames), list(truths)
+
+
+def test_the_segmenter_is_told_the_time_between_the_frames_it_gets():
+    # 20 masks a second against a 60 fps camera: each frame it gets is several capture intervals after
+    # the one before (the smoother blends per second, so a slow machine's mask does not lag more)
+    frame, truth = scene(40)  # still: no cut between the frames it gets
+    seg = KeyingSegmenter(delay=0.05)
+    collect(LiveDriver(ArraySource([frame], fps=60, truths=[truth]), seg, None), 20)
+    assert seg.intervals[0] is None  # the first frame of a scene has none before it
+    assert len(seg.intervals) > 3
+    assert all(interval is not None and interval > 1.5 / 60 for interval in seg.intervals[1:])
 
 
 @pytest.mark.parametrize("mode", [MaskMode.OWN, MaskMode.CARRY])
@@ -218,7 +231,7 @@ def test_compose_mirror_debug_and_a_failing_effect():
 def test_a_failing_segmenter_does_not_stop_the_picture(capsys):
     from fastvit_fx.live import ModelState
 
-    def broken(frame):
+    def broken(frame, interval_s=None):
         raise RuntimeError("network exploded")
 
     frames, truths = walking(8)

@@ -38,7 +38,7 @@ def paint_effect(preset):
     return paint
 
 
-def left_half(frame):
+def left_half(frame, interval_s=None):
     mask = np.zeros(frame.shape[:2], np.float32)
     mask[:, : frame.shape[1] // 2] = 1
     return mask

@@ -38,7 +38,7 @@ class SlowSegmenter:
         self.last_ms = 0.0
         self.backend_name = "fake"
 
-    def __call__(self, frame):
+    def __call__(self, frame, interval_s=None):
         self.calls += 1
         time.sleep(self.delay)
         self.last_ms = self.delay * 1000

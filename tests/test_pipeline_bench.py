@@ -13,7 +13,7 @@ class HalfSegmenter:
     backend_name = "fake"
     last_ms = 0.5
 
-    def __call__(self, frame):
+    def __call__(self, frame, interval_s=None):
         mask = np.zeros(frame.shape[:2], np.float32)
         mask[:, : frame.shape[1] // 2] = 1
         return mask
@@ -50,7 +50,7 @@ class DemoTruthSegmenter:
             image, truth = scene.render(i / fps, with_mask=True)
             self.truths[image.tobytes()] = truth
 
-    def __call__(self, frame):
+    def __call__(self, frame, interval_s=None):
         return self.truths[frame.tobytes()]
 
 

@@ -61,6 +61,19 @@ def random_segmenter():
     return Segmenter(TorchBackend(model, device="cpu"), model.config, smooth=True, size=64)
 
 
+def test_render_tells_the_segmenter_the_clips_frame_interval(tmp_path):
+    source = make_video(tmp_path / "in.mp4", count=6, size=(96, 64), fps=Fraction(5))
+    intervals = []
+
+    def recording_segmenter(frame, interval_s=None):
+        intervals.append(interval_s)
+        return np.zeros(frame.shape[:2], np.float32)
+
+    render_video(source, tmp_path / "out.mp4", lambda frame, mask, t: frame, recording_segmenter, progress=False)
+    # five frames a second: the smoother is told so, and blends far less than at a camera's 30
+    assert intervals == [pytest.approx(0.2)] * 6
+
+
 def test_render_keeps_frame_count_fps_and_size(tmp_path):
     source = make_video(tmp_path / "in.mp4", count=20, size=(96, 64), fps=Fraction(25))
     seen = []

@@ -76,7 +76,7 @@ def tone_onset(path) -> float:
     raise AssertionError(f"{path}: no tone")
 
 
-def black_segmenter(frame):
+def black_segmenter(frame, interval_s=None):
     return np.zeros(frame.shape[:2], np.float32)
 
 
@@ -142,7 +142,7 @@ def test_render_command_keeps_the_sound(tmp_path, capsys, monkeypatch):
 class FakeSegmenter:
     backend_name = "fake"
 
-    def __call__(self, frame):
+    def __call__(self, frame, interval_s=None):
         return black_segmenter(frame)
 
 

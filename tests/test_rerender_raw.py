@@ -30,7 +30,7 @@ class LeftHalfSegmenter:
     def __init__(self) -> None:
         self.tracker = type("Tracker", (), {"refresh": 12})()
 
-    def __call__(self, frame):
+    def __call__(self, frame, interval_s=None):
         return left_half(frame)
 
 

@@ -209,13 +209,51 @@ def test_temporal_smoother_keeps_up_with_a_dim_hand():
     assert row[at:at + 40].all()  # the hand
 
 
-def test_segmenter_gives_its_smoother_the_frame(weights_file):
+def test_segmenter_gives_its_smoother_the_frame_and_the_interval(weights_file):
     seg = open_segmenter(weights_file, backend="torch", device="cpu", smooth=True, zoom=False)
     seen = []
-    seg.smoother = lambda mask, frame=None: seen.append(frame) or mask
+    seg.smoother = lambda mask, frame=None, interval_s=None: seen.append((frame, interval_s)) or mask
     frame = _scene(40, 0)
     seg(frame)
-    assert seen and seen[0] is frame
+    seg(frame, interval_s=0.05)
+    assert len(seen) == 2 and seen[0][0] is frame
+    assert [interval for _, interval in seen] == [None, 0.05]
+
+
+def _blend_of_a_small_change(interval_s):
+    """How much of a 0.02 step the smoother passes, on a still scene, this long after the last frame."""
+    smoother = TemporalSmoother()
+    still = _scene(None, 0)
+    smoother(np.full((40, 60), 0.5, np.float32), still)
+    out = smoother(np.full((40, 60), 0.52, np.float32), still, interval_s=interval_s)
+    return float((out.mean() - 0.5) / 0.02)
+
+
+def test_temporal_smoother_blends_per_second_not_per_frame():
+    from fastvit_fx.segment.refine import REFERENCE_INTERVAL_S, SMOOTH_STRENGTH
+
+    # the weight of the new mask where the frame did not move: 1 - s
+    passed = lambda s: 1 - s  # noqa: E731
+    assert _blend_of_a_small_change(None) == pytest.approx(passed(SMOOTH_STRENGTH), abs=1e-4)
+    # at the rate the strength was judged at, nothing changes
+    assert _blend_of_a_small_change(REFERENCE_INTERVAL_S) == pytest.approx(passed(SMOOTH_STRENGTH), abs=1e-4)
+    # a segmenter at half the camera's rate blends the running mask twice as hard per step, not once
+    assert _blend_of_a_small_change(2 * REFERENCE_INTERVAL_S) == pytest.approx(passed(SMOOTH_STRENGTH ** 2), abs=1e-4)
+    # one frame a second (a street clip): the new mask as it is, nothing held from a second ago
+    assert _blend_of_a_small_change(1.0) == pytest.approx(1.0, abs=1e-4)
+
+
+def test_a_long_gap_drops_the_tracked_crop(weights_file):
+    seg = open_segmenter(weights_file, backend="torch", device="cpu", smooth=True, zoom=True)
+    resets = []
+    reset = seg.tracker.reset
+    seg.tracker.reset = lambda: resets.append(1) or reset()
+    frame = _scene(40, 0)
+    seg(frame, interval_s=1 / 30)
+    seg(frame, interval_s=0.1)
+    assert not resets
+    seg(frame, interval_s=1.0)  # a stall: the person may be anywhere now
+    assert resets == [1]
 
 
 def test_smoothing_segmenter_resets(weights_file):

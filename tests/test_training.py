@@ -189,7 +189,7 @@ class _FixedSegmenter:
     def reset(self):
         pass
 
-    def __call__(self, frame):
+    def __call__(self, frame, interval_s=None):
         m = self.masks[self.i]
         self.i += 1
         return m

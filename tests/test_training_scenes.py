@@ -138,7 +138,7 @@ class RecordingSegmenter:
     def reset(self):
         self.calls.append("reset")
 
-    def __call__(self, frame):
+    def __call__(self, frame, interval_s=None):
         self.calls.append(int(frame[0, 0, 0]))
         return self.answers[int(frame[0, 0, 0])]
 

@@ -45,8 +45,8 @@ class _Witness:
     def __getattr__(self, name):
         return getattr(self.segmenter, name)
 
-    def __call__(self, image):
-        mask = self.segmenter(image)
+    def __call__(self, image, interval_s=None):
+        mask = self.segmenter(image, interval_s=interval_s)
         if self.extra_s:
             time.sleep(self.extra_s)
         small = _small(mask)

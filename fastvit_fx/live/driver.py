@@ -55,7 +55,8 @@ class ModelState(enum.Enum):
 
 
 class LiveDriver:
-    """segmenter: anything callable frame_bgr -> float32 mask (optionally with reset(), last_ms), or None.
+    """segmenter: anything callable (frame_bgr, interval_s=None) -> float32 mask, interval_s the seconds
+    since the previous frame it was given in this scene (optionally with reset(), last_ms), or None.
     segmenter_factory: builds one on the worker thread (a slow load never holds up the picture),
     retried every retry_s seconds while it fails. truth_masks: with no segmenter, use the source's
     exact masks (the demo's) instead."""
@@ -219,6 +220,7 @@ class LiveDriver:
     def _segment_loop(self) -> None:
         threads_before, next_try = None, 0.0
         seq, generation, scene = 0, -1, 0
+        last_t: float | None = None  # capture time of the previous frame segmented in this scene
         cuts = CutDetector()
         try:
             while not self._stop.is_set():
@@ -238,6 +240,7 @@ class LiveDriver:
                     cuts.reset()
                     self._reset_segmenter()
                     scene += 1
+                    last_t = None
                 seq_new, frame = source.read(after=seq, timeout=0.2)
                 if frame is None:
                     continue
@@ -247,9 +250,14 @@ class LiveDriver:
                     self._reset_segmenter()  # no tracker crop or smoothing from before the cut
                     scene += 1
                     self.cuts += 1
+                    last_t = None
+                # frames the segmenter skipped (it runs slower than the camera) still count as time
+                # passed: the smoothing is per second, so the mask does not lag more on a slow machine
+                interval = frame.t - last_t if last_t is not None and frame.t > last_t else None
+                last_t = frame.t
                 start = time.perf_counter()
                 try:
-                    mask = self.segmenter(frame.image)
+                    mask = self.segmenter(frame.image, interval_s=interval)
                 except Exception as exc:
                     self.model_state = ModelState.FAILED
                     self.model_message = f"segmentation failed ({type(exc).__name__}: {exc})"

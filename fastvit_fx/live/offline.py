@@ -137,6 +137,7 @@ def render_video(input_path: str | Path, out_path: str | Path, effect, segmenter
             bar.close()
         raise
     needs_mask = step.effect_name != "none"
+    interval = 1.0 / float(fps)  # the smoother blends per second: a clip at a few frames a second is barely blended
 
     def compose_one(i: int, image: np.ndarray, mask) -> np.ndarray:
         return step(Frame(image, i / float(fps), i + 1), mask, i + 1, mask_seq=i + 1).image
@@ -185,7 +186,7 @@ def render_video(input_path: str | Path, out_path: str | Path, effect, segmenter
                     image = stages.take(decoded)
                     if image is stages.DONE:
                         break
-                    stages.put(segmented, (image, segmenter(image) if needs_mask else None))
+                    stages.put(segmented, (image, segmenter(image, interval_s=interval) if needs_mask else None))
                     count += 1
                     if bar is not None:
                         bar.update(1)
@@ -195,7 +196,7 @@ def render_video(input_path: str | Path, out_path: str | Path, effect, segmenter
                     raise stages.errors[0]
             else:
                 for image in reader:
-                    writer.write(compose_one(count, image, segmenter(image) if needs_mask else None))
+                    writer.write(compose_one(count, image, segmenter(image, interval_s=interval) if needs_mask else None))
                     count += 1
                     if bar is not None:
                         bar.update(1)

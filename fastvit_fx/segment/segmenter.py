@@ -14,6 +14,12 @@ from .refine import TemporalSmoother, apply_size, guided_upsample
 from .zoom import MAX_UPSCALE, ZoomTracker, paste_feathered, person_box, scale_box, zoom_region
 
 
+# Longer than this since the previous frame (a stall, a clip at a few frames a second), the person may be
+# anywhere: the tracked crop is dropped and the frame looked at whole. At 30 fps it is 7 frames, less than
+# the tracker's own refresh of 12.
+FULL_LOOK_AFTER_S = 0.25
+
+
 class Segmenter:
     """``mask = Segmenter()(frame_bgr)``: float32 HxW in [0, 1], the frame's size.
 
@@ -88,11 +94,16 @@ class Segmenter:
         self.last_ms = (time.perf_counter() - t0) * 1000
         return np.ascontiguousarray(crop_valid(prob[0, 0], box), dtype=np.float32), box
 
-    def __call__(self, frame_bgr: np.ndarray) -> np.ndarray:
+    def __call__(self, frame_bgr: np.ndarray, interval_s: float | None = None) -> np.ndarray:
+        """interval_s: seconds since the previous frame of the same video, where known (a camera's
+        timestamps, a clip's frame rate): the smoothing is then per second, not per call, and a long
+        gap drops the tracked crop. Stills and unknown timing: None."""
         with self._lock:
             _check_frame(frame_bgr)
             hw = frame_bgr.shape[:2]
             tracker, net_ms, region = self.tracker, 0.0, None
+            if tracker is not None and interval_s is not None and interval_s > FULL_LOOK_AFTER_S:
+                tracker.reset()
             if tracker is not None and not tracker.needs_full_look(hw):
                 region = tracker.region  # video: only the crop, where the person was a frame ago
                 mask = np.zeros(hw, np.float32)
@@ -114,7 +125,7 @@ class Segmenter:
             if tracker is not None:
                 tracker.update(mask)
             if self.smoother is not None:
-                mask = self.smoother(mask, frame_bgr)
+                mask = self.smoother(mask, frame_bgr, interval_s)
             return mask
 
     def _mask_and_prob(self, frame_bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
