@@ -230,6 +230,23 @@ def test_pasted_person_is_the_asked_height_and_the_label_covers_exactly_their_pi
     assert (frame[label == 0] == 120).all()  # and only the scene elsewhere: the photo's border stays out
 
 
+def test_a_pasted_person_leaves_the_unlabelled_region_beside_them_behind():
+    from fastvit_fx.training.evaluate import paste_small_in_wide_frame
+
+    img = np.zeros((200, 100, 3), np.uint8)
+    mask = np.zeros((200, 100), np.uint8)
+    mask[20:180, 10:40] = 255  # the person
+    mask[20:180, 60:90] = 128  # a cyclist beside them, not labelled
+    img[mask == 255] = (10, 200, 30)
+    img[mask == 128] = (200, 10, 30)
+    bg = np.zeros((50, 80, 3), np.uint8)
+    bg[..., 2] = 120  # no blue in the scene: blue here can only come from the cyclist
+    frame, label = paste_small_in_wide_frame(img, mask, bg, 0.25, np.random.default_rng(3))
+    assert set(np.unique(label)) == {0, 255}
+    assert (frame[label > 0][:, 1] > 100).mean() > 0.9  # the person, where the label says
+    assert frame[..., 0].max() <= 10  # the unlabelled one is not pasted as a person, nor anywhere
+
+
 def test_a_turned_photo_keeps_its_truth_on_the_same_pixels():
     from fastvit_fx.training.evaluate import rotate_pair
 

@@ -49,7 +49,7 @@ def paste_small_in_wide_frame(img: np.ndarray, mask: np.ndarray, background: np.
     ph, pw = min(person.shape[0], frame_h), min(person.shape[1], frame_w)
     person, cut = person[:ph, :pw], cut[:ph, :pw]
     py, px = int(rng.integers(0, frame_h - ph + 1)), int(rng.integers(0, frame_w - pw + 1))
-    inside = cut > 127
+    inside = (cut > 127) & (cut != IGNORE)  # an unlabelled region is not a person to paste
     canvas[py:py + ph, px:px + pw][inside] = person[inside]
     label[py:py + ph, px:px + pw] = np.where(inside, 255, 0)
     return canvas, label
