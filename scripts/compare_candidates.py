@@ -16,6 +16,13 @@ round after round), video flicker at most --max-flicker-rise over the incumbent'
 network time at most --max-time-ratio of the incumbent's; the rule ships
 the eligible candidate with the best mean mIoU over --score-sources (the incumbent when it is the best).
 
+--turned 90 also scores portraits and full body with every photo turned (`turned90:<source>`, in the
+score by default: the five upright sources and these two are the mean of seven); --paste-height 0.25
+also scores the people of those photos cut out and pasted that fraction of a wide frame's height on
+--backgrounds (`pasted-small`, the mean over their images). Any of these keys can carry a --max-drop,
+and a --max-drop may name its own reference (`pasted-small=0.01@n`), so guards can sit against
+different fixed references.
+
 Beside the rule (which it does not change), each candidate's per-source difference from the
 incumbent is printed with its 95% interval by a paired bootstrap over the same images: a floor missed
 by less than that interval's half-width was missed inside what val can tell apart. Where a candidate
@@ -34,7 +41,23 @@ import numpy as np  # noqa: E402
 
 SCORE_SOURCES = ("shen2016-portraits", "clothing-co-parsing", "sbi2015-indoor", "davis2016-poses", "camvid-street")
 SHORT = {"shen2016-portraits": "portraits", "clothing-co-parsing": "full body", "cdnet-pedestrians": "pedestrians",
-         "sbi2015-indoor": "indoor", "davis2016-poses": "poses", "camvid-street": "street"}
+         "sbi2015-indoor": "indoor", "davis2016-poses": "poses", "camvid-street": "street", "pasted-small": "pasted small"}
+# the photo sources: one person each, cut out whole, so they can be turned and pasted small
+PHOTO_SOURCES = ("shen2016-portraits", "clothing-co-parsing")
+
+
+def label(key: str) -> str:
+    """'turned90:shen2016-portraits' -> 'portraits turned 90'; a source -> its short name."""
+    turned, sep, source = key.partition(":")
+    if sep and turned.startswith("turned"):
+        return f"{SHORT.get(source, source)} turned {turned[len('turned'):]}"
+    return SHORT.get(key, key)
+
+
+def parse_drop(value: str) -> tuple[float, str | None]:
+    """'0.01' -> (0.01, None); '0.01@n' -> (0.01, 'n'): how far, and against whom (None: --reference)."""
+    drop, _, reference = value.partition("@")
+    return float(drop), reference or None
 
 
 def parse_pairs(pairs: list[str], what: str) -> list[tuple[str, str]]:
@@ -49,22 +72,25 @@ def parse_pairs(pairs: list[str], what: str) -> list[tuple[str, str]]:
 
 
 def apply_rule(rows: dict[str, dict], floors: dict[str, float], max_time_ratio: float,
-               score_sources: tuple[str, ...], max_drops: dict[str, float] | None = None,
+               score_sources: tuple[str, ...], max_drops: dict[str, float | tuple[float, str | None]] | None = None,
                reference: str | None = None, max_flicker_rise: float | None = None) -> str:
     """Mark each row eligible (and why not) and scored; return the name the rule ships. Rows are
     {'sources': {source: mIoU}, 'time_ratio': float[, 'flicker': float]}; the first row is the
-    incumbent, and the reference of max_drops ({source: most it may fall}) unless `reference` names
-    another row. max_flicker_rise: how far a row's video flicker may rise over the incumbent's (a row
-    without a flicker, or an incumbent without one, is a miss)."""
+    incumbent, and the reference of max_drops ({source: most it may fall, or (that, the row it is
+    measured against)}) unless `reference` names another row. max_flicker_rise: how far a row's video
+    flicker may rise over the incumbent's (a row without a flicker, or an incumbent without one, is a
+    miss)."""
     incumbent = next(iter(rows))
     reference = reference or incumbent
     for row in rows.values():
         misses = [f"{SHORT.get(s, s)} {floor - row['sources'].get(s, float('nan')):.4f} short"
                   for s, floor in floors.items() if not row["sources"].get(s, -1.0) >= floor]
-        for s, drop in (max_drops or {}).items():
-            fall = rows[reference]["sources"].get(s, float("nan")) - row["sources"].get(s, float("nan"))  # unmeasured: a miss
+        for s, spec in (max_drops or {}).items():
+            drop, against = spec if isinstance(spec, tuple) else (spec, None)
+            against = against or reference
+            fall = rows[against]["sources"].get(s, float("nan")) - row["sources"].get(s, float("nan"))  # unmeasured: a miss
             if not fall <= drop:
-                misses.append(f"{SHORT.get(s, s)} {fall:.4f} under {reference}")
+                misses.append(f"{label(s)} {fall:.4f} under {against}")
         if max_flicker_rise is not None:
             rise = row.get("flicker", float("nan")) - rows[incumbent].get("flicker", float("nan"))
             if not rise <= max_flicker_rise + 1e-12:  # unmeasured: a miss
@@ -93,13 +119,26 @@ def network_ms(paths: list[Path], backend: str, repeats: int) -> list[float]:
     return [float(np.median(s)) for s in samples]
 
 
-def measure(path: Path, items, backend: str, video: bool) -> dict:
+def measure(path: Path, items, backend: str, video: bool, turned: int = 0, paste_height: float | None = None,
+            backgrounds: list | None = None) -> dict:
     from fastvit_fx.segment import open_segmenter
     from fastvit_fx.training.evaluate import evaluate, evaluate_video
 
-    result = evaluate(open_segmenter(path, backend=backend, device="cpu"), items)
+    segmenter = open_segmenter(path, backend=backend, device="cpu")
+    result = evaluate(segmenter, items)
     row = {"path": str(path), "sources": {s: r["miou"] for s, r in result["sources"].items()},
            "per_image": {im["name"]: (im["source"], im["iou"]) for im in result["per_image"]}}
+    # every item goes through the turned and pasted passes, as eval.py does, so the pasted positions
+    # (one seeded draw per item in order) are the same as there
+    if turned:
+        for s, r in evaluate(segmenter, items, rotate=turned)["sources"].items():
+            if s in PHOTO_SOURCES:
+                row["sources"][f"turned{turned}:{s}"] = r["miou"]
+    if paste_height:
+        pasted = evaluate(segmenter, items, backgrounds=backgrounds, paste_height=paste_height)["per_image"]
+        ious = [im["iou"] for im in pasted if im["source"] in PHOTO_SOURCES]
+        if ious:
+            row["sources"]["pasted-small"] = float(np.mean(ious))
     if video:
         clip = evaluate_video(open_segmenter(path, backend=backend, device="cpu", smooth=True), items)
         row.update(video_miou=clip["miou"], flicker=clip["flicker"])
@@ -127,7 +166,7 @@ def differences(rows: dict[str, dict]) -> None:
 
 def difference_table(rows: dict[str, dict], sources: list[str]) -> str:
     incumbent = next(iter(rows))
-    head = ["difference from " + incumbent] + [SHORT.get(s, s) for s in sources]
+    head = ["difference from " + incumbent] + [label(s) for s in sources]
     lines = ["| " + " | ".join(head) + " |", "|---" + "|---:" * (len(head) - 1) + "|"]
     for name, row in rows.items():
         if "difference" not in row:
@@ -161,7 +200,7 @@ def largest_losses(rows: dict[str, dict], sources: list[str], k: int = 3) -> str
 
 
 def table(rows: dict[str, dict], sources: list[str], chosen: str) -> str:
-    head = ["candidate"] + [SHORT.get(s, s) for s in sources] + ["eligible", "rule score", "video mIoU", "flicker",
+    head = ["candidate"] + [label(s) for s in sources] + ["eligible", "rule score", "video mIoU", "flicker",
                                                                  "network ms"]
     lines = ["| " + " | ".join(head) + " |", "|---" + "|---:" * (len(head) - 1) + "|"]
     for name, row in rows.items():
@@ -188,7 +227,14 @@ def main(argv=None) -> int:
     p.add_argument("--max-flicker-rise", type=float, default=None,
                    help="how far a candidate's video flicker may rise over the incumbent's (needs the video pass)")
     p.add_argument("--max-time-ratio", type=float, default=1.15)
-    p.add_argument("--score-sources", default=",".join(SCORE_SOURCES))
+    p.add_argument("--score-sources", default=None,
+                   help="comma-separated keys the rule averages (default: the five upright sources, and with "
+                   "--turned the two turned ones)")
+    p.add_argument("--turned", type=int, default=0, choices=(0, 90, 180, 270),
+                   help="also score portraits and full body turned clockwise by this many degrees")
+    p.add_argument("--paste-height", type=float, default=None,
+                   help="also score their people pasted this fraction of a wide frame's height (needs --backgrounds)")
+    p.add_argument("--backgrounds", default=None)
     p.add_argument("--backend", default="onnx-int8")
     p.add_argument("--repeats", type=int, default=150, help="timed network calls per candidate")
     p.add_argument("--limit", type=int, default=None, help="score only the first N items (smoke runs)")
@@ -198,7 +244,12 @@ def main(argv=None) -> int:
     try:
         candidates = [(name, Path(path)) for name, path in parse_pairs(args.candidate, "--candidate")]
         floors = {s: float(v) for s, v in parse_pairs(args.floor, "--floor")}
-        max_drops = {s: float(v) for s, v in parse_pairs(args.max_drop, "--max-drop")}
+        max_drops = {}
+        for s, v in parse_pairs(args.max_drop, "--max-drop"):
+            try:
+                max_drops[s] = parse_drop(v)
+            except ValueError:
+                raise ValueError(f"--max-drop {s}={v}: expected SOURCE=DROP or SOURCE=DROP@NAME") from None
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -211,30 +262,45 @@ def main(argv=None) -> int:
     if args.reference is not None and args.reference not in dict(candidates):
         print(f"error: --reference {args.reference}: not one of the --candidate names", file=sys.stderr)
         return 2
+    for s, (_, against) in max_drops.items():
+        if against is not None and against not in dict(candidates):
+            print(f"error: --max-drop {s}: reference {against} is not one of the --candidate names", file=sys.stderr)
+            return 2
+    if args.paste_height and not (args.backgrounds and Path(args.backgrounds).is_dir()):
+        print(f"error: --paste-height needs --backgrounds, a folder of scenes (got {args.backgrounds})",
+              file=sys.stderr)
+        return 2
     for name, path in candidates:
         if not path.is_file():
             print(f"error: --candidate {name}: {path}: no such file", file=sys.stderr)
             return 2
     from fastvit_fx.training.data import read_manifest
+    from fastvit_fx.training.data import load_backgrounds
 
     try:
         items = read_manifest(args.data, args.split)[: args.limit]
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    backgrounds = load_backgrounds(args.backgrounds) if args.paste_height else None
     rows = {}
     for name, path in candidates:
-        rows[name] = measure(path, items, args.backend, args.video)
-        print(f"measured {name}: " + ", ".join(f"{SHORT.get(s, s)} {v:.4f}" for s, v in rows[name]["sources"].items()),
+        rows[name] = measure(path, items, args.backend, args.video, args.turned, args.paste_height, backgrounds)
+        print(f"measured {name}: " + ", ".join(f"{label(s)} {v:.4f}" for s, v in rows[name]["sources"].items()),
               file=sys.stderr)
     times = network_ms([path for _, path in candidates], args.backend, args.repeats)
     for (name, _), ms in zip(candidates, times):
         rows[name].update(network_ms=ms, time_ratio=ms / times[0])
-    score_sources = tuple(s for s in args.score_sources.split(",") if s)
+    if args.score_sources is None:  # the default keys this split has (a split without street scores without it)
+        defaults = SCORE_SOURCES + tuple(f"turned{args.turned}:{s}" for s in PHOTO_SOURCES if args.turned)
+        score_sources = tuple(s for s in defaults if any(s in row["sources"] for row in rows.values()))
+    else:
+        score_sources = tuple(s for s in args.score_sources.split(",") if s)
     chosen = apply_rule(rows, floors, args.max_time_ratio, score_sources, max_drops, args.reference,
                         args.max_flicker_rise)
     measured = {s for r in rows.values() for s in r["sources"]}
-    sources = [s for s in SHORT if s in measured] + sorted(measured - set(SHORT))
+    sources = [s for s in SHORT if s in measured and s != "pasted-small"] + sorted(measured - set(SHORT)) + (
+        ["pasted-small"] if "pasted-small" in measured else [])
     print(table(rows, sources, chosen))
     print(f"the rule ships: {chosen}" + (" (the incumbent: nothing new ships)" if chosen == candidates[0][0] else ""))
     differences(rows)

@@ -6,6 +6,8 @@ import importlib.util
 import json
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 import torch
 
@@ -127,3 +129,57 @@ def test_a_shortfall_carried_by_a_few_images_is_named_with_the_rest_beside_it():
     text = compare_candidates.largest_losses(rows, [P, F], k=2)
     # x's portraits: -0.034 on the mean, carried by p3 and p7; the other eight gain (p0 +0.01)
     assert text.splitlines() == ["- x, portraits -0.0340: p3 -0.300, p7 -0.050; the other 8: +0.0013"]
+
+
+def test_each_guard_may_name_its_own_reference():
+    rows = _rows(c=((0.95, 0.92, 0.15), 1.0), x=((0.95, 0.92, 0.18), 1.0), n=((0.95, 0.92, 0.17), 1.0),
+                 cand=((0.95, 0.92, 0.16), 1.0))
+    for name, pasted in (("c", 0.742), ("x", 0.750), ("n", 0.745), ("cand", 0.733)):
+        rows[name]["sources"]["pasted-small"] = pasted
+    drops = {S: (0.03, None), "pasted-small": (0.01, "n")}
+    # street against --reference x (0.02 under: in), pasted small against n (0.012 under: out)
+    assert compare_candidates.apply_rule(rows, {}, 1.15, (P, F, S), drops, reference="x") == "x"
+    assert rows["cand"]["why_not"] == "pasted small 0.0120 under n"
+    assert compare_candidates.parse_drop("0.01@n") == (0.01, "n")
+    assert compare_candidates.parse_drop("0.03") == (0.03, None)
+    assert compare_candidates.label("turned90:clothing-co-parsing") == "full body turned 90"
+
+
+def test_turned_and_pasted_scores_are_eval_pys_on_the_same_items(tmp_path):
+    from fastvit_fx.segment import open_segmenter
+    from fastvit_fx.training.data import load_backgrounds, read_manifest
+    from fastvit_fx.training.evaluate import evaluate
+
+    root = make_dataset(tmp_path / "data", n_train=1, n_val=3)
+    manifest = root / "manifest.csv"
+    manifest.write_text(manifest.read_text().replace("synthetic", P))
+    scenes = tmp_path / "scenes"
+    scenes.mkdir()
+    rng = np.random.default_rng(1)
+    for i in range(2):
+        cv2.imwrite(str(scenes / f"s{i}.jpg"), rng.integers(0, 255, (90, 160, 3), dtype=np.uint8))
+    torch.manual_seed(0)
+    path = save_weights(build_model(head_width=16, input_size=64), tmp_path / "w.safetensors")
+    out = tmp_path / "rule.json"
+    rc = compare_candidates.main(["--data", str(root), "--candidate", f"c={path}", "--turned", "90",
+                                  "--paste-height", "0.25", "--backgrounds", str(scenes), "--backend", "torch",
+                                  "--repeats", "3", "--no-video", "--json", str(out)])
+    assert rc == 0
+    row = json.loads(out.read_text())["rows"]["c"]
+    items = read_manifest(root, "val")
+    seg = open_segmenter(path, backend="torch", device="cpu")
+    turned = evaluate(seg, items, rotate=90)["sources"][P]["miou"]
+    pasted = evaluate(seg, items, backgrounds=load_backgrounds(scenes), paste_height=0.25)["per_image"]
+    assert row["sources"][f"turned90:{P}"] == pytest.approx(turned)
+    assert row["sources"]["pasted-small"] == pytest.approx(np.mean([im["iou"] for im in pasted]))
+    # the default score is the upright sources measured and the turned ones: here portraits both ways
+    assert row["score"] == pytest.approx((row["sources"][P] + turned) / 2)
+
+
+def test_a_pasted_score_without_backgrounds_is_a_one_line_error(tmp_path, capsys):
+    (tmp_path / "w.safetensors").write_bytes(b"")
+    rc = compare_candidates.main(["--data", str(tmp_path), "--candidate", f"c={tmp_path / 'w.safetensors'}",
+                                  "--paste-height", "0.25"])
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert "--paste-height needs --backgrounds" in err and err.count("\n") == 1
