@@ -26,7 +26,8 @@ def apply_size(frame_h: int, frame_w: int, apply_scale: float = APPLY_SCALE) -> 
 def guided_upsample(mask_low: np.ndarray, frame_bgr: np.ndarray, radius: int | None = None,
                     eps: float | None = None, work_scale: float = 0.25, apply_scale: float = APPLY_SCALE,
                     frame_at_apply: np.ndarray | None = None, color: bool = True,
-                    stretch: tuple[float, float] | None = MASK_STRETCH) -> np.ndarray:
+                    stretch: tuple[float, float] | None = MASK_STRETCH,
+                    hold: float | None = None) -> np.ndarray:
     """Fast guided filter (He & Sun 2015): fit mask ~ a . colour + b at a low working resolution,
     upsample (a, b), apply them at `apply_scale` of the frame, and upsample the result once.
 
@@ -42,6 +43,8 @@ def guided_upsample(mask_low: np.ndarray, frame_bgr: np.ndarray, radius: int | N
     it (the Segmenter letterboxes from it too, so a 720p frame is downscaled once, not twice).
     radius, eps: by default the best of a sweep on train photos for each guide (GUIDE_DEFAULTS).
     stretch: (low, high) mapped linearly to (0, 1) before clipping (MASK_STRETCH); None keeps the raw fit.
+    hold: keep the result within this much of the network's own (bilinear) probability, so the guide
+    decides only where the network is unsure (|p - 0.5| < hold); None lets the fit go anywhere.
     """
     default_radius, default_eps = GUIDE_DEFAULTS["color" if color else "grey"]
     radius = default_radius if radius is None else radius
@@ -60,6 +63,9 @@ def guided_upsample(mask_low: np.ndarray, frame_bgr: np.ndarray, radius: int | N
         q -= low
         q *= 1.0 / (high - low)
         np.clip(q, 0.0, 1.0, out=q)
+    if hold is not None:
+        net = cv2.resize(mask_low, (aw, ah), interpolation=cv2.INTER_LINEAR)
+        np.clip(q, net - hold, net + hold, out=q)
     if (ah, aw) != (H, W):
         q = cv2.resize(q, (W, H), interpolation=cv2.INTER_LINEAR)
     return np.clip(q, 0.0, 1.0, out=q)
