@@ -72,6 +72,24 @@ def test_guided_upsample_puts_the_edge_where_the_frame_has_it():
     assert refined.shape == (h, w) and refined.dtype == np.float32
 
 
+def test_a_small_person_the_network_is_sure_of_survives_the_guided_filter():
+    import cv2
+
+    h, w = 360, 480  # a street frame: the fit's windows (about 36 px) are wider than the person
+    frame = np.random.default_rng(0).integers(80, 160, (h, w, 3), dtype=np.uint8)
+    frame[160:200, 234:246] = 120  # 40 px tall, 12 wide, the street's own mean colour
+    truth = np.zeros((h, w), np.float32)
+    truth[160:200, 234:246] = 1.0
+    low = np.clip(cv2.resize(truth, (120, 90), interpolation=cv2.INTER_AREA) * 1.6, 0, 1)  # sure of them
+    found = lambda m: ((m > 0.5) & (truth > 0)).sum() / truth.sum()  # noqa: E731
+    assert found(guided_upsample(low, frame, hold=None)) < 0.1  # the free fit fades them into the street
+    held = guided_upsample(low, frame)
+    assert found(held) > 0.6
+    # and where the network is sure there is nobody, the guide cannot paint anyone
+    far = cv2.resize(low, (w, h), interpolation=cv2.INTER_LINEAR) == 0
+    assert held[far].max() <= 0.35 + 1e-6
+
+
 def test_colour_guide_finds_an_edge_that_grey_cannot_see():
     import cv2
 
@@ -269,5 +287,6 @@ def test_refine_bench_times_each_upsampling_against_grey():
     from fastvit_fx.bench.refine import bench_refine
 
     rows = bench_refine(frame_hw=(72, 128), size=64, repeats=3)
-    assert [r["upsampling"] for r in rows] == ["bilinear", "guided, grey", "guided, colour (default)"]
+    assert [r["upsampling"] for r in rows] == ["bilinear", "guided, grey", "guided, colour, unheld",
+                                              "guided, colour, held (default)"]
     assert all(r["ms"] > 0 for r in rows) and rows[1]["x grey"] == pytest.approx(1.0)

@@ -1,4 +1,5 @@
-"""Cost of turning the network's stride-4 mask into a frame-sized one: bilinear, grey- and colour-guided."""
+"""Cost of turning the network's stride-4 mask into a frame-sized one: bilinear, grey- and colour-guided,
+the colour fit free and held near the network's probability."""
 from __future__ import annotations
 
 import cv2
@@ -24,7 +25,8 @@ def bench_refine(frame_hw=(720, 1280), size: int = 256, repeats: int = 60) -> li
     cases = {
         "bilinear": lambda: cv2.resize(low, (w, h), interpolation=cv2.INTER_LINEAR),
         "guided, grey": lambda: guided_upsample(low, frame, frame_at_apply=half, color=False),
-        "guided, colour (default)": lambda: guided_upsample(low, frame, frame_at_apply=half, color=True),
+        "guided, colour, unheld": lambda: guided_upsample(low, frame, frame_at_apply=half, color=True, hold=None),
+        "guided, colour, held (default)": lambda: guided_upsample(low, frame, frame_at_apply=half, color=True),
     }
     samples = dict(zip(cases, interleaved(list(cases.values()), repeats=repeats)))
     grey = float(np.median(samples["guided, grey"]))
