@@ -26,13 +26,27 @@ MASK_STRETCH = (0.25, 0.75)
 NETWORK_HOLD = 0.35
 
 
+WORK_SCALE = 0.25  # the fit's working resolution, as a fraction of the frame
+FINE_WORK_SCALE = 0.5  # for frames whose people are all small: windows half as wide
+
+
+def tallest_person(prob: np.ndarray, threshold: float = 0.5) -> float:
+    """Height of the tallest connected region of prob > threshold, as a fraction of the map's height
+    (0.0 where there is none): how large the largest person found is, read off the network's own map."""
+    found = (prob > threshold).astype(np.uint8)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(found, connectivity=8)
+    if count <= 1:
+        return 0.0
+    return float(stats[1:, cv2.CC_STAT_HEIGHT].max()) / prob.shape[0]
+
+
 def apply_size(frame_h: int, frame_w: int, apply_scale: float = APPLY_SCALE) -> tuple[int, int]:
     """(width, height) at which guided_upsample applies its fit: what `frame_at_apply` must be."""
     return max(8, int(frame_w * apply_scale)), max(8, int(frame_h * apply_scale))
 
 
 def guided_upsample(mask_low: np.ndarray, frame_bgr: np.ndarray, radius: int | None = None,
-                    eps: float | None = None, work_scale: float = 0.25, apply_scale: float = APPLY_SCALE,
+                    eps: float | None = None, work_scale: float = WORK_SCALE, apply_scale: float = APPLY_SCALE,
                     frame_at_apply: np.ndarray | None = None, color: bool = True,
                     stretch: tuple[float, float] | None = MASK_STRETCH,
                     hold: float | None = NETWORK_HOLD) -> np.ndarray:
