@@ -288,5 +288,5 @@ def test_refine_bench_times_each_upsampling_against_grey():
 
     rows = bench_refine(frame_hw=(72, 128), size=64, repeats=3)
     assert [r["upsampling"] for r in rows] == ["bilinear", "guided, grey", "guided, colour, unheld",
-                                              "guided, colour, held (default)"]
+                                              "guided, colour, held (default)", "the same, finer (small people)"]
     assert all(r["ms"] > 0 for r in rows) and rows[1]["x grey"] == pytest.approx(1.0)

@@ -1,12 +1,13 @@
 """Cost of turning the network's stride-4 mask into a frame-sized one: bilinear, grey- and colour-guided,
-the colour fit free and held near the network's probability."""
+the colour fit free and held near the network's probability, and at the finer scale used where the
+people found are small."""
 from __future__ import annotations
 
 import cv2
 import numpy as np
 
 from ..segment.letterbox import letterbox_shape
-from ..segment.refine import apply_size, guided_upsample
+from ..segment.refine import FINE_WORK_SCALE, apply_size, guided_upsample
 from .segmentation import interleaved
 
 
@@ -27,6 +28,8 @@ def bench_refine(frame_hw=(720, 1280), size: int = 256, repeats: int = 60) -> li
         "guided, grey": lambda: guided_upsample(low, frame, frame_at_apply=half, color=False),
         "guided, colour, unheld": lambda: guided_upsample(low, frame, frame_at_apply=half, color=True, hold=None),
         "guided, colour, held (default)": lambda: guided_upsample(low, frame, frame_at_apply=half, color=True),
+        "the same, finer (small people)": lambda: guided_upsample(low, frame, frame_at_apply=half, color=True,
+                                                                   work_scale=FINE_WORK_SCALE),
     }
     samples = dict(zip(cases, interleaved(list(cases.values()), repeats=repeats)))
     grey = float(np.median(samples["guided, grey"]))

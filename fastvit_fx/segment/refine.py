@@ -28,6 +28,9 @@ NETWORK_HOLD = 0.35
 
 WORK_SCALE = 0.25  # the fit's working resolution, as a fraction of the frame
 FINE_WORK_SCALE = 0.5  # for frames whose people are all small: windows half as wide
+# the finer fit works on four times the pixels; on frames up to this tall that is no more than the
+# coarse fit of a 720p frame, the cost the app is sized for
+FINE_FIT_MAX_HEIGHT = 360
 
 
 def tallest_person(prob: np.ndarray, threshold: float = 0.5) -> float:

@@ -10,7 +10,7 @@ import numpy as np
 from ..backends.base import Backend
 from ..model.config import ModelConfig
 from .letterbox import Letterbox, crop_valid, letterbox_shape, to_network_input
-from .refine import FINE_WORK_SCALE, WORK_SCALE, TemporalSmoother, apply_size, guided_upsample, tallest_person
+from .refine import FINE_FIT_MAX_HEIGHT, FINE_WORK_SCALE, WORK_SCALE, TemporalSmoother, apply_size, guided_upsample, tallest_person
 from .zoom import MAX_UPSCALE, ZoomTracker, paste_feathered, person_box, scale_box, zoom_region
 
 
@@ -55,8 +55,9 @@ class Segmenter:
             raise ValueError(f"input size must be at least 32, got {self.size}")
         self.refine = refine
         self.color_guide = True  # the guided filter reads colour, not grey (refine.guided_upsample)
-        # where the tallest person found is shorter than this fraction of the frame, the guided filter
-        # fits at FINE_WORK_SCALE, so its windows are not wider than the people (None: never)
+        # where the tallest person found is shorter than this fraction of a frame (or zoom crop) at most
+        # FINE_FIT_MAX_HEIGHT tall, the guided filter fits at FINE_WORK_SCALE, so its windows are not
+        # wider than the people (None: never)
         self.fine_fit_below: float | None = None
         self.smoother = TemporalSmoother() if smooth else None
         self.zoom = zoom
@@ -138,7 +139,8 @@ class Segmenter:
             # one area downscale serves both the letterbox and the guided filter's apply step
             half = cv2.resize(frame_bgr, apply_size(h, w), interpolation=cv2.INTER_AREA)
             prob, _ = self.probabilities(frame_bgr, downscaled=half)
-            small = self.fine_fit_below is not None and tallest_person(prob) < self.fine_fit_below
+            small = (self.fine_fit_below is not None and h <= FINE_FIT_MAX_HEIGHT
+                     and tallest_person(prob) < self.fine_fit_below)
             return guided_upsample(prob, frame_bgr, frame_at_apply=half, color=self.color_guide,
                                    work_scale=FINE_WORK_SCALE if small else WORK_SCALE), prob
         prob, _ = self.probabilities(frame_bgr)
