@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
-from fastvit_fx import open_segmenter
+from fastvit_fx import Segmenter, open_segmenter
 from fastvit_fx.model import WeightsError
 from fastvit_fx.segment.letterbox import crop_valid, letterbox_shape, to_network_input
 from fastvit_fx.segment.refine import TemporalSmoother, apply_size, frame_motion, guided_upsample, motion_image
@@ -88,6 +88,39 @@ def test_a_small_person_the_network_is_sure_of_survives_the_guided_filter():
     # and where the network is sure there is nobody, the guide cannot paint anyone
     far = cv2.resize(low, (w, h), interpolation=cv2.INTER_LINEAR) == 0
     assert held[far].max() <= 0.35 + 1e-6
+
+
+def test_tallest_person_reads_the_tallest_region_of_the_map():
+    from fastvit_fx.segment.refine import tallest_person
+
+    prob = np.zeros((48, 64), np.float32)
+    assert tallest_person(prob) == 0.0
+    prob[10:22, 5:9] = 0.9  # 12 rows
+    prob[30:36, 40:60] = 0.8  # wider, but 6 rows
+    prob[0:40, 30] = 0.4  # tall, but under the threshold
+    assert tallest_person(prob) == pytest.approx(12 / 48)
+
+
+@pytest.mark.parametrize("hw, person, fine", [
+    ((360, 480), (220, 150, 240, 210), True),  # a pedestrian in a small frame: the finer fit
+    ((360, 480), (200, 40, 280, 330), False),  # someone taller than half the frame: the coarse fit
+    ((720, 1280), (900, 300, 960, 450), False),  # a 720p frame keeps the coarse fit (its cost)
+])
+def test_the_guided_fit_is_finer_only_for_small_people_in_small_frames(monkeypatch, hw, person, fine):
+    import fastvit_fx.segment.segmenter as segmenter_module
+    from fastvit_fx.model import ModelConfig
+    from fastvit_fx.segment.refine import FINE_WORK_SCALE, WORK_SCALE
+    from test_zoom import BrightIsPerson, scene
+
+    scales = []
+    real = segmenter_module.guided_upsample
+    monkeypatch.setattr(segmenter_module, "guided_upsample",
+                        lambda *a, **k: scales.append(k["work_scale"]) or real(*a, **k))
+    seg = Segmenter(BrightIsPerson(), ModelConfig(), size=128, zoom=False)
+    mask = seg(scene(*hw, person=person))
+    assert scales == [FINE_WORK_SCALE if fine else WORK_SCALE]
+    x0, y0, x1, y1 = person
+    assert mask[(y0 + y1) // 2, (x0 + x1) // 2] > 0.5
 
 
 def test_colour_guide_finds_an_edge_that_grey_cannot_see():

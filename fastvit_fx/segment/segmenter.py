@@ -10,7 +10,7 @@ import numpy as np
 from ..backends.base import Backend
 from ..model.config import ModelConfig
 from .letterbox import Letterbox, crop_valid, letterbox_shape, to_network_input
-from .refine import FINE_FIT_MAX_HEIGHT, FINE_WORK_SCALE, WORK_SCALE, TemporalSmoother, apply_size, guided_upsample, tallest_person
+from .refine import FINE_FIT_MAX_HEIGHT, FINE_WORK_SCALE, SMALL_PEOPLE_BELOW, WORK_SCALE, TemporalSmoother, apply_size, guided_upsample, tallest_person
 from .zoom import MAX_UPSCALE, ZoomTracker, paste_feathered, person_box, scale_box, zoom_region
 
 
@@ -58,7 +58,7 @@ class Segmenter:
         # where the tallest person found is shorter than this fraction of a frame (or zoom crop) at most
         # FINE_FIT_MAX_HEIGHT tall, the guided filter fits at FINE_WORK_SCALE, so its windows are not
         # wider than the people (None: never)
-        self.fine_fit_below: float | None = None
+        self.fine_fit_below: float | None = SMALL_PEOPLE_BELOW
         self.smoother = TemporalSmoother() if smooth else None
         self.zoom = zoom
         self._fixed_hw = getattr(self.backend, "input_hw", None)  # Core ML: one input shape
