@@ -10,7 +10,8 @@ import numpy as np
 from ..backends.base import Backend
 from ..model.config import ModelConfig
 from .letterbox import Letterbox, crop_valid, letterbox_shape, to_network_input
-from .refine import FINE_FIT_MAX_HEIGHT, FINE_WORK_SCALE, SMALL_PEOPLE_BELOW, WORK_SCALE, TemporalSmoother, apply_size, guided_upsample, tallest_person
+from .refine import (FINE_FIT_MAX_HEIGHT, FINE_WORK_SCALE, SMALL_PEOPLE_BELOW, WORK_SCALE, TemporalSmoother,
+                     apply_size, guided_upsample, tallest_person)
 from .zoom import MAX_UPSCALE, ZoomTracker, paste_feathered, person_box, scale_box, zoom_region
 
 
