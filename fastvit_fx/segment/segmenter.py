@@ -10,8 +10,8 @@ import numpy as np
 from ..backends.base import Backend
 from ..model.config import ModelConfig
 from .letterbox import Letterbox, crop_valid, letterbox_shape, to_network_input
-from .refine import (FINE_FIT_MAX_HEIGHT, FINE_WORK_SCALE, SMALL_PEOPLE_BELOW, WORK_SCALE, TemporalSmoother,
-                     apply_size, guided_upsample, tallest_person)
+from .refine import (FINE_FIT_MAX_HEIGHT, FINE_WORK_SCALE, NETWORK_HOLD, SMALL_PEOPLE_BELOW, SMALL_PEOPLE_HOLD,
+                     WORK_SCALE, TemporalSmoother, apply_size, guided_upsample, tallest_person)
 from .zoom import MAX_UPSCALE, ZoomTracker, paste_feathered, person_box, scale_box, zoom_region
 
 
@@ -60,6 +60,9 @@ class Segmenter:
         # FINE_FIT_MAX_HEIGHT tall, the guided filter fits at FINE_WORK_SCALE, so its windows are not
         # wider than the people (None: never)
         self.fine_fit_below: float | None = SMALL_PEOPLE_BELOW
+        # on such frames (any size) the fit is held this close to the network's probability
+        self.small_people_hold: float | None = SMALL_PEOPLE_HOLD
+        self.small_people_hold_stretched = False  # ...against the stretched probability (guided_upsample)
         self.smoother = TemporalSmoother() if smooth else None
         self.zoom = zoom
         self._fixed_hw = getattr(self.backend, "input_hw", None)  # Core ML: one input shape
@@ -140,10 +143,12 @@ class Segmenter:
             # one area downscale serves both the letterbox and the guided filter's apply step
             half = cv2.resize(frame_bgr, apply_size(h, w), interpolation=cv2.INTER_AREA)
             prob, _ = self.probabilities(frame_bgr, downscaled=half)
-            small = (self.fine_fit_below is not None and h <= FINE_FIT_MAX_HEIGHT
-                     and tallest_person(prob) < self.fine_fit_below)
+            small = self.fine_fit_below is not None and tallest_person(prob) < self.fine_fit_below
+            fine = small and h <= FINE_FIT_MAX_HEIGHT
             return guided_upsample(prob, frame_bgr, frame_at_apply=half, color=self.color_guide,
-                                   work_scale=FINE_WORK_SCALE if small else WORK_SCALE), prob
+                                   work_scale=FINE_WORK_SCALE if fine else WORK_SCALE,
+                                   hold=self.small_people_hold if small else NETWORK_HOLD,
+                                   hold_stretched=small and self.small_people_hold_stretched), prob
         prob, _ = self.probabilities(frame_bgr)
         return cv2.resize(prob, (w, h), interpolation=cv2.INTER_LINEAR), prob
 
