@@ -36,8 +36,8 @@ FINE_FIT_MAX_HEIGHT = 360
 # indoor 0.9092 -> 0.9128, street 0.1311 -> 0.1526, photos unchanged; val street 0.1639 -> 0.2248,
 # indoor 0.7614 -> 0.7730, photos unchanged.
 SMALL_PEOPLE_BELOW = 0.5
-# The hold on frames whose people are all small (any frame size).
-SMALL_PEOPLE_HOLD = NETWORK_HOLD
+# The stretch on frames whose people are all small (any frame size).
+SMALL_PEOPLE_STRETCH = MASK_STRETCH
 
 
 def tallest_person(prob: np.ndarray, threshold: float = 0.5) -> float:
@@ -59,7 +59,7 @@ def guided_upsample(mask_low: np.ndarray, frame_bgr: np.ndarray, radius: int | N
                     eps: float | None = None, work_scale: float = WORK_SCALE, apply_scale: float = APPLY_SCALE,
                     frame_at_apply: np.ndarray | None = None, color: bool = True,
                     stretch: tuple[float, float] | None = MASK_STRETCH,
-                    hold: float | None = NETWORK_HOLD, hold_stretched: bool = False) -> np.ndarray:
+                    hold: float | None = NETWORK_HOLD) -> np.ndarray:
     """Fast guided filter (He & Sun 2015): fit mask ~ a . colour + b at a low working resolution,
     upsample (a, b), apply them at `apply_scale` of the frame, and upsample the result once.
 
@@ -77,8 +77,6 @@ def guided_upsample(mask_low: np.ndarray, frame_bgr: np.ndarray, radius: int | N
     stretch: (low, high) mapped linearly to (0, 1) before clipping (MASK_STRETCH); None keeps the raw fit.
     hold: keep the result within this much of the network's own (bilinear) probability, so the guide
     decides only where the network is unsure (|p - 0.5| < hold; NETWORK_HOLD); None lets the fit go anywhere.
-    hold_stretched: hold against the network's probability put through the same stretch, so where the
-    network is sure the result is solid (or clear) rather than the raw probability minus the hold.
     """
     default_radius, default_eps = GUIDE_DEFAULTS["color" if color else "grey"]
     radius = default_radius if radius is None else radius
@@ -99,10 +97,6 @@ def guided_upsample(mask_low: np.ndarray, frame_bgr: np.ndarray, radius: int | N
         np.clip(q, 0.0, 1.0, out=q)
     if hold is not None:
         net = cv2.resize(mask_low, (aw, ah), interpolation=cv2.INTER_LINEAR)
-        if hold_stretched and stretch is not None:
-            low, high = stretch
-            net -= low
-            net *= 1.0 / (high - low)
         np.clip(q, net - hold, net + hold, out=q)
     if (ah, aw) != (H, W):
         q = cv2.resize(q, (W, H), interpolation=cv2.INTER_LINEAR)

@@ -10,7 +10,7 @@ import numpy as np
 from ..backends.base import Backend
 from ..model.config import ModelConfig
 from .letterbox import Letterbox, crop_valid, letterbox_shape, to_network_input
-from .refine import (FINE_FIT_MAX_HEIGHT, FINE_WORK_SCALE, NETWORK_HOLD, SMALL_PEOPLE_BELOW, SMALL_PEOPLE_HOLD,
+from .refine import (FINE_FIT_MAX_HEIGHT, FINE_WORK_SCALE, MASK_STRETCH, SMALL_PEOPLE_BELOW, SMALL_PEOPLE_STRETCH,
                      WORK_SCALE, TemporalSmoother, apply_size, guided_upsample, tallest_person)
 from .zoom import MAX_UPSCALE, ZoomTracker, paste_feathered, person_box, scale_box, zoom_region
 
@@ -60,9 +60,8 @@ class Segmenter:
         # FINE_FIT_MAX_HEIGHT tall, the guided filter fits at FINE_WORK_SCALE, so its windows are not
         # wider than the people (None: never)
         self.fine_fit_below: float | None = SMALL_PEOPLE_BELOW
-        # on such frames (any size) the fit is held this close to the network's probability
-        self.small_people_hold: float | None = SMALL_PEOPLE_HOLD
-        self.small_people_hold_stretched = False  # ...against the stretched probability (guided_upsample)
+        # on such frames (any size) the fit is stretched by this (guided_upsample's stretch)
+        self.small_people_stretch: tuple[float, float] | None = SMALL_PEOPLE_STRETCH
         self.smoother = TemporalSmoother() if smooth else None
         self.zoom = zoom
         self._fixed_hw = getattr(self.backend, "input_hw", None)  # Core ML: one input shape
@@ -147,8 +146,7 @@ class Segmenter:
             fine = small and h <= FINE_FIT_MAX_HEIGHT
             return guided_upsample(prob, frame_bgr, frame_at_apply=half, color=self.color_guide,
                                    work_scale=FINE_WORK_SCALE if fine else WORK_SCALE,
-                                   hold=self.small_people_hold if small else NETWORK_HOLD,
-                                   hold_stretched=small and self.small_people_hold_stretched), prob
+                                   stretch=self.small_people_stretch if small else MASK_STRETCH), prob
         prob, _ = self.probabilities(frame_bgr)
         return cv2.resize(prob, (w, h), interpolation=cv2.INTER_LINEAR), prob
 
