@@ -123,6 +123,42 @@ def test_the_guided_fit_is_finer_only_for_small_people_in_small_frames(monkeypat
     assert mask[(y0 + y1) // 2, (x0 + x1) // 2] > 0.5
 
 
+class UnsureBackend:
+    """A network barely sure of anything: 0.55 on bright pixels (the person), 0.45 elsewhere (haze)."""
+
+    name = "unsure-test"
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        bright = (x[0].mean(axis=0) > 1.0).astype(np.float32)
+        h, w = bright.shape
+        low = cv2.resize(bright, (w // 4, h // 4), interpolation=cv2.INTER_AREA)
+        return (0.45 + 0.1 * low)[None, None]
+
+
+@pytest.mark.parametrize("person, small", [
+    ((210, 140, 250, 220), True),  # a pedestrian: shown solid, the haze around them cleared
+    ((200, 40, 280, 330), False),  # someone taller than half the frame: the soft stretch, edges kept soft
+])
+def test_small_people_the_network_is_unsure_of_are_shown_solid(person, small):
+    from fastvit_fx.model import ModelConfig
+    from fastvit_fx.segment.refine import MASK_STRETCH
+    from test_zoom import scene
+
+    frame = scene(360, 480, person=person)
+    seg = Segmenter(UnsureBackend(), ModelConfig(), size=128, zoom=False)
+    mask = seg(frame)
+    seg.small_people_stretch = MASK_STRETCH
+    soft = seg(frame)
+    x0, y0, x1, y1 = person
+    inside, outside = mask[(y0 + y1) // 2, (x0 + x1) // 2], mask[20, 20]
+    if small:
+        assert inside > 0.85 and outside < 0.15  # against 0.6 and 0.4 with the soft stretch
+        assert soft[(y0 + y1) // 2, (x0 + x1) // 2] < 0.7 and soft[20, 20] > 0.3
+    else:
+        np.testing.assert_array_equal(mask, soft)
+    np.testing.assert_array_equal(mask > 0.5, soft > 0.5)  # the thresholded mask does not move
+
+
 def test_colour_guide_finds_an_edge_that_grey_cannot_see():
     import cv2
 

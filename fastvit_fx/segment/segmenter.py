@@ -56,11 +56,11 @@ class Segmenter:
             raise ValueError(f"input size must be at least 32, got {self.size}")
         self.refine = refine
         self.color_guide = True  # the guided filter reads colour, not grey (refine.guided_upsample)
-        # where the tallest person found is shorter than this fraction of a frame (or zoom crop) at most
-        # FINE_FIT_MAX_HEIGHT tall, the guided filter fits at FINE_WORK_SCALE, so its windows are not
-        # wider than the people (None: never)
-        self.fine_fit_below: float | None = SMALL_PEOPLE_BELOW
-        # on such frames (any size) the fit is stretched by this (guided_upsample's stretch)
+        # a frame (or zoom crop) whose tallest person found is shorter than this fraction of it has small
+        # people (None: never): the guided fit's output is stretched by small_people_stretch, so people the
+        # network is unsure of are shown solid, and on frames at most FINE_FIT_MAX_HEIGHT tall it fits at
+        # FINE_WORK_SCALE, so its windows are not wider than the people
+        self.small_people_below: float | None = SMALL_PEOPLE_BELOW
         self.small_people_stretch: tuple[float, float] | None = SMALL_PEOPLE_STRETCH
         self.smoother = TemporalSmoother() if smooth else None
         self.zoom = zoom
@@ -142,7 +142,7 @@ class Segmenter:
             # one area downscale serves both the letterbox and the guided filter's apply step
             half = cv2.resize(frame_bgr, apply_size(h, w), interpolation=cv2.INTER_AREA)
             prob, _ = self.probabilities(frame_bgr, downscaled=half)
-            small = self.fine_fit_below is not None and tallest_person(prob) < self.fine_fit_below
+            small = self.small_people_below is not None and tallest_person(prob) < self.small_people_below
             fine = small and h <= FINE_FIT_MAX_HEIGHT
             return guided_upsample(prob, frame_bgr, frame_at_apply=half, color=self.color_guide,
                                    work_scale=FINE_WORK_SCALE if fine else WORK_SCALE,
