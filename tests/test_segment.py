@@ -159,46 +159,6 @@ def test_small_people_the_network_is_unsure_of_are_shown_solid(person, small):
     np.testing.assert_array_equal(mask > 0.5, soft > 0.5)  # the thresholded mask does not move
 
 
-class LeftSightedBackend:
-    """A network that sees people better on the left: bright pixels are 0.9 in the left half of its
-    input and 0.3 in the right half; it records its inputs."""
-
-    name = "left-sighted-test"
-
-    def __init__(self) -> None:
-        self.inputs: list[np.ndarray] = []
-
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        self.inputs.append(x.copy())
-        bright = (x[0].mean(axis=0) > 1.0).astype(np.float32)
-        bright[:, bright.shape[1] // 2:] *= 0.3
-        bright[:, : bright.shape[1] // 2] *= 0.9
-        h, w = bright.shape
-        return cv2.resize(bright, (w // 4, h // 4), interpolation=cv2.INTER_AREA)[None, None]
-
-
-@pytest.mark.parametrize("person, passes", [
-    ((380, 140, 420, 220), 2),  # small, on the side the network sees badly: a mirrored second look
-    ((60, 40, 180, 330), 1),  # taller than half the frame (and seen): one pass
-])
-def test_small_people_get_a_mirrored_second_look(person, passes):
-    from fastvit_fx.model import ModelConfig
-    from test_zoom import scene
-
-    frame = scene(360, 480, person=person)  # 128x96 at size 128: no padding, so a mirror is a mirror
-    backend = LeftSightedBackend()
-    seg = Segmenter(backend, ModelConfig(), size=128, zoom=False)
-    seg.mirror_small_people = True
-    mask = seg(frame)
-    assert len(backend.inputs) == passes
-    x0, y0, x1, y1 = person
-    if passes == 2:
-        np.testing.assert_array_equal(backend.inputs[1], backend.inputs[0][..., ::-1])
-        seg.mirror_small_people = False
-        assert seg(frame)[(y0 + y1) // 2, (x0 + x1) // 2] < 0.5  # one look misses them
-        assert mask[(y0 + y1) // 2, (x0 + x1) // 2] > 0.5  # the mirrored look finds them
-
-
 def test_colour_guide_finds_an_edge_that_grey_cannot_see():
     import cv2
 

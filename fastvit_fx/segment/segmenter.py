@@ -62,11 +62,6 @@ class Segmenter:
         # FINE_WORK_SCALE, so its windows are not wider than the people
         self.small_people_below: float | None = SMALL_PEOPLE_BELOW
         self.small_people_stretch: tuple[float, float] | None = SMALL_PEOPLE_STRETCH
-        # on frames with small people, average the network's map over the frame and its mirror image
-        # (a second pass where the network is unsure); mirror_small_crops: the zoom crop of such a frame too
-        self.mirror_small_people = False
-        self.mirror_small_crops = False
-        self._frame_small = False  # the last whole-frame look found only small people
         self.smoother = TemporalSmoother() if smooth else None
         self.zoom = zoom
         self._fixed_hw = getattr(self.backend, "input_hw", None)  # Core ML: one input shape
@@ -120,9 +115,8 @@ class Segmenter:
                 region = tracker.region  # video: only the crop, where the person was a frame ago
                 mask = np.zeros(hw, np.float32)
             else:
-                mask, prob = self._mask_and_prob(frame_bgr, mirror=self.mirror_small_people)
+                mask, prob = self._mask_and_prob(frame_bgr)
                 net_ms += self.last_ms
-                self._frame_small = self._small(prob)
                 box = person_box(prob) if self.zoom else None
                 found = scale_box(box, prob.shape, hw) if box is not None else None
                 if tracker is not None:
@@ -132,9 +126,7 @@ class Segmenter:
                                          max_upscale=MAX_UPSCALE)
             if region is not None:
                 x0, y0, x1, y1 = region
-                mirror_crop = self.mirror_small_crops and self._frame_small
-                paste_feathered(mask, self._mask_and_prob(frame_bgr[y0:y1, x0:x1], mirror=mirror_crop,
-                                                          mirror_always=mirror_crop)[0], region)
+                paste_feathered(mask, self._mask_and_prob(frame_bgr[y0:y1, x0:x1])[0], region)
                 net_ms += self.last_ms
             self.last_ms, self.last_region = net_ms, region
             if tracker is not None:
@@ -143,27 +135,14 @@ class Segmenter:
                 mask = self.smoother(mask, frame_bgr, interval_s)
             return mask
 
-    def _small(self, prob: np.ndarray) -> bool:
-        """Whether the tallest person in this stride-4 map is small beside it (small_people_below)."""
-        return self.small_people_below is not None and tallest_person(prob) < self.small_people_below
-
-    def _mask_and_prob(self, frame_bgr: np.ndarray, mirror: bool = False,
-                       mirror_always: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """One network pass (two where mirrored): the frame-sized mask and the stride-4 probabilities it
-        came from. mirror: average in the mirror image's map where the people found are small;
-        mirror_always: whatever they are."""
+    def _mask_and_prob(self, frame_bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """One network pass: the frame-sized mask and the stride-4 probabilities it came from."""
         h, w = frame_bgr.shape[:2]
         if self.refine:
             # one area downscale serves both the letterbox and the guided filter's apply step
             half = cv2.resize(frame_bgr, apply_size(h, w), interpolation=cv2.INTER_AREA)
             prob, _ = self.probabilities(frame_bgr, downscaled=half)
-            small = self._small(prob)
-            if mirror and (small or mirror_always):
-                ms = self.last_ms
-                flipped, _ = self.probabilities(np.ascontiguousarray(frame_bgr[:, ::-1]),
-                                                downscaled=np.ascontiguousarray(half[:, ::-1]))
-                prob = np.ascontiguousarray((prob + flipped[:, ::-1]) * 0.5)
-                self.last_ms += ms
+            small = self.small_people_below is not None and tallest_person(prob) < self.small_people_below
             fine = small and h <= FINE_FIT_MAX_HEIGHT
             return guided_upsample(prob, frame_bgr, frame_at_apply=half, color=self.color_guide,
                                    work_scale=FINE_WORK_SCALE if fine else WORK_SCALE,
