@@ -494,6 +494,22 @@ def test_frozen_batch_norm_keeps_the_starting_statistics_while_the_weights_learn
     assert largest_change(ends[1], "conv.weight") > 1e-3  # it still learns
 
 
+def test_a_frozen_backbone_keeps_its_weights_while_the_head_learns(trained, tmp_path):
+    from fastvit_fx.model import load_weights
+
+    _, _, _, run = trained
+    _, start = load_weights(run / "export.safetensors")
+    messages = train_one_epoch_from(trained, tmp_path / "head", freeze_backbone=1, frozen_bn=1, lr=3e-2)
+    assert any("the backbone is frozen" in m for m in messages)
+    _, end = load_weights(tmp_path / "head" / "last.safetensors")
+
+    def largest_change(part):
+        return max(float((end[k].float() - start[k].float()).abs().max()) for k in start if k.startswith(part))
+
+    assert largest_change("backbone.") == 0.0
+    assert largest_change("head.") > 1e-3
+
+
 def test_echo_trains_that_many_steps_for_each_rendered_batch(trained, tmp_path):
     steps = {}
     for echo in (1, 3):

@@ -88,6 +88,9 @@ class TrainConfig:
     # steps trained on each rendered batch (training/echo.py): >1 where the loader, not the
     # accelerator, sets the pace; the echoes are mirrored, zoomed and lit afresh on the device
     echo: int = 1
+    # 1: the backbone's weights do not train (only the head does); a branch that cannot move the
+    # features every source shares
+    freeze_backbone: int = 0
 
 
 # the log's column for each source's val mIoU
@@ -243,7 +246,10 @@ def train(cfg: TrainConfig, log=print) -> dict:
                             refine_width=cfg.refine_width, input_size=cfg.eval_size,
                             depths=parse_depths(cfg.depths))
     model = build_model(model_cfg).to(device)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    if cfg.freeze_backbone:
+        model.backbone.requires_grad_(False)
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr,
+                            weight_decay=cfg.weight_decay)
     step, start_epoch, best = 0, 0, -1.0
     spent_s = 0.0  # training time before this resume: the time budget and the schedule's clock go on from it
     ckpt_path = out / "last.pt"
@@ -317,6 +323,9 @@ def train(cfg: TrainConfig, log=print) -> dict:
         log(f"{cfg.turn:.0%} of samples turned by a random quarter turn")
     if cfg.frozen_bn:
         log(f"{freeze_batch_norm(model)} BatchNorm layers keep their running statistics")
+    if cfg.freeze_backbone:
+        log(f"the backbone is frozen: {sum(p.numel() for p in model.parameters() if p.requires_grad):,} "
+            "head parameters train")
     dataset = AugmentedPeople(items, load_backgrounds(cfg.backgrounds), cfg.size,
                               model_cfg.mean, model_cfg.std, seed=cfg.seed,
                               framings=parse_framings(cfg.framings), faults_p=cfg.faults,
