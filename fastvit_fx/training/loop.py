@@ -88,8 +88,8 @@ class TrainConfig:
     # steps trained on each rendered batch (training/echo.py): >1 where the loader, not the
     # accelerator, sets the pace; the echoes are mirrored, zoomed and lit afresh on the device
     echo: int = 1
-    # 1: the backbone's weights do not train (only the head does); a branch that cannot move the
-    # features every source shares
+    # 1: the backbone's weights and BatchNorm statistics do not train (only the head does); a branch
+    # that cannot move the features every source shares
     freeze_backbone: int = 0
 
 
@@ -392,6 +392,8 @@ def train(cfg: TrainConfig, log=print) -> dict:
         ddp_model.train()
         if cfg.frozen_bn:
             freeze_batch_norm(model)
+        elif cfg.freeze_backbone:
+            freeze_batch_norm(model.backbone)
         losses = []
         it = loader
         if tqdm is not None and is_main:
