@@ -39,7 +39,7 @@ def test_packed_copy_keeps_every_pair_split_and_label_at_the_training_size(tmp_p
     scenes = load_backgrounds(tmp_path / "pack" / "backgrounds")
     assert len(scenes) == 1 and scenes[0].shape == (60, 120, 3)
     ds = AugmentedPeople(after, scenes, 64, (0.5,) * 3, (0.25,) * 3)
-    x, y, _valid, _teach = ds[0]
+    x, y, _valid, _teach, _weight = ds[0]
     assert x.shape == (3, 64, 64) and 0 < float(y.mean()) < 1
 
 

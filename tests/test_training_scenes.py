@@ -12,8 +12,8 @@ import pytest
 import torch
 
 from fastvit_fx.training.augment import IGNORE, make_sample, paste_clutter, turn_cutout
-from fastvit_fx.training.data import (AugmentedPeople, parse_shares, read_manifest, sequence_name,
-                                      source_sample_weights, valid_map)
+from fastvit_fx.training.data import (AugmentedPeople, parse_loss_weights, parse_shares, read_manifest,
+                                      sequence_name, source_sample_weights, valid_map)
 from fastvit_fx.training.evaluate import evaluate_video, flicker, score_mask
 from fastvit_fx.training.losses import segmentation_loss
 from fastvit_fx.training.loop import TrainConfig, selection_score, train
@@ -37,6 +37,39 @@ def test_unlabelled_pixels_give_no_loss_and_no_gradient():
     # and without the valid map that region does count
     assert segmentation_loss(changed, target, lovasz=1.0).item() != pytest.approx(
         segmentation_loss(logits.detach(), target, lovasz=1.0).item(), rel=1e-3)
+
+
+def test_a_sample_weight_scales_that_samples_gradient_and_ones_change_nothing():
+    torch.manual_seed(1)
+    target = (torch.rand(3, 1, 16, 16) > 0.5).float()
+    valid = torch.ones_like(target)
+    valid[1, :, :4] = 0
+
+    def grad(sample_weight):
+        logits = torch.randn(3, 1, 16, 16, generator=torch.Generator().manual_seed(2), requires_grad=True)
+        loss = segmentation_loss(logits, target, lovasz=1.0, valid=valid, sample_weight=sample_weight)
+        loss.backward()
+        return loss.item(), logits.grad
+
+    plain_loss, plain = grad(None)
+    ones_loss, ones = grad(torch.ones(3))
+    assert ones_loss == pytest.approx(plain_loss, rel=1e-6) and torch.allclose(ones, plain)
+    _, weighted = grad(torch.tensor([3.0, 1.0, 0.0]))
+    assert torch.allclose(weighted[0], 3 * plain[0], atol=1e-7)  # every term of sample 0 counts 3x
+    assert torch.allclose(weighted[1], plain[1], atol=1e-7)  # the others' terms are untouched
+    assert weighted[2].abs().max().item() == 0.0  # weight 0: no gradient at all
+
+
+def test_loss_weights_name_their_source_and_bad_ones_are_named():
+    assert parse_loss_weights("camvid-street=3, sbi2015-indoor=1.5") == {"camvid-street": 3.0,
+                                                                         "sbi2015-indoor": 1.5}
+    assert parse_loss_weights(None) == {}
+    with pytest.raises(ValueError, match="'street=x' is not source=weight"):
+        parse_loss_weights("street=x")
+    with pytest.raises(ValueError, match="'camvid-street=-1'"):
+        parse_loss_weights("camvid-street=-1")
+    with pytest.raises(ValueError, match="unknown source 'camvid'"):
+        parse_loss_weights("camvid=3", {"camvid-street"})
 
 
 def test_valid_map_drops_ignore_and_its_resized_blend_but_keeps_soft_person_edges():
@@ -197,16 +230,18 @@ def test_a_scene_source_with_unlabelled_pixels_trains_and_is_scored(tmp_path):
     with open(root / "manifest.csv", "w", newline="") as f:
         csv.writer(f).writerows(rows)
     ds = AugmentedPeople(read_manifest(root, "train"), [], 32, (0.5,) * 3, (0.25,) * 3)
-    x, y, valid, teach = ds[0]
+    x, y, valid, teach, weight = ds[0]
     assert x.shape == (3, 32, 32) and y.shape == valid.shape == (1, 32, 32)
     assert (valid == 0).any() and (valid == 1).any()
     assert float(teach) == 0.0  # no teacher sources named: nothing is taught
+    assert float(weight) == 1.0  # no loss weights named: every sample counts once
+    first = read_manifest(root, "train")[0].source
     taught = AugmentedPeople(read_manifest(root, "train"), [], 32, (0.5,) * 3, (0.25,) * 3,
-                             teach_sources=(read_manifest(root, "train")[0].source,))
-    assert float(taught[0][3]) == 1.0
+                             teach_sources=(first,), loss_weights={first: 3.0})
+    assert float(taught[0][3]) == 1.0 and float(taught[0][4]) == 3.0
     out = tmp_path / "run"
     cfg = TrainConfig(data=str(root), out=str(out), size=32, eval_size=32, batch=2, epochs=1, lr=1e-3,
-                      warmup_steps=1, workers=0, head_width=16)
+                      warmup_steps=1, workers=0, head_width=16, source_loss_weights=f"{first}=3")
     result = train(cfg, log=lambda *_: None)
     assert result["step"] >= 1
     assert "camvid-street" in result["val"]["sources"]

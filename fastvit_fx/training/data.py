@@ -147,17 +147,38 @@ def parse_sources(text: str | None, known: set[str] | None = None) -> tuple[str,
     return names
 
 
+def parse_loss_weights(text: str | None, known: set[str] | None = None) -> dict[str, float]:
+    """'camvid-street=3,sbi2015-indoor=1.5' -> {source: weight}; sources not named weigh 1. With
+    `known`, a name not among them is an error naming it."""
+    weights: dict[str, float] = {}
+    for part in (text or "").split(","):
+        if not part.strip():
+            continue
+        name, _, value = part.partition("=")
+        try:
+            weight = float(value)
+        except ValueError:
+            raise ValueError(f"{part!r} is not source=weight") from None
+        if not weight >= 0:
+            raise ValueError(f"{part!r}: a loss weight is a number >= 0")
+        weights[name.strip()] = weight
+    parse_sources(",".join(weights), known)  # names an unknown source
+    return weights
+
+
 class AugmentedPeople(Dataset):
     """Each index yields a freshly augmented webcam-like frame (new randomness every epoch):
-    (image, label, valid map, teach), teach 1.0 for samples of `teach_sources` (a teacher is
-    matched on them), else 0.0."""
+    (image, label, valid map, teach, loss weight): teach 1.0 for samples of `teach_sources` (a
+    teacher is matched on them), else 0.0; loss weight from `loss_weights` by source (1.0 where
+    not named), what the sample's own segmentation loss is multiplied by."""
 
     def __init__(self, items: list[Item], backgrounds: list[np.ndarray], size: int,
                  mean, std, seed: int = 0, max_side: int = 400,
                  framings: dict[str, float] | None = None, faults_p: float = 1.0,
-                 teach_sources: tuple[str, ...] = ()) -> None:
+                 teach_sources: tuple[str, ...] = (), loss_weights: dict[str, float] | None = None) -> None:
         self.items = items
         self.teach = [float(it.source in teach_sources) for it in items]
+        self.loss_weight = [float((loss_weights or {}).get(it.source, 1.0)) for it in items]
         self.pairs = [load_pair(it, max_side) for it in items]
         self.has_ignore = [bool((m == IGNORE).any()) for _, m in self.pairs]
         self.cutouts = [p for p, it in zip(self.pairs, items) if it.source in CUTOUT_SOURCES] or list(self.pairs)
@@ -190,4 +211,4 @@ class AugmentedPeople(Dataset):
         valid = valid_map(label, self.has_ignore[index])
         y = np.where(valid > 0, label.astype(np.float32) / 255.0, 0.0).astype(np.float32)
         return (torch.from_numpy(x), torch.from_numpy(y[None]), torch.from_numpy(valid[None]),
-                torch.tensor(self.teach[index]))
+                torch.tensor(self.teach[index]), torch.tensor(self.loss_weight[index]))

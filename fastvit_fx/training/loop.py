@@ -20,8 +20,8 @@ from torch.utils.data import DataLoader, DistributedSampler, WeightedRandomSampl
 from ..model import ModelConfig, build_model, save_weights
 from .augment import parse_framings
 from .batch_norm import batch_norms
-from .data import (TEACH_SOURCES, AugmentedPeople, load_backgrounds, parse_shares, parse_sources, read_manifest,
-                   source_sample_weights)
+from .data import (TEACH_SOURCES, AugmentedPeople, load_backgrounds, parse_loss_weights, parse_shares, parse_sources,
+                   read_manifest, source_sample_weights)
 from .echo import echo_views
 from .losses import distillation_loss, segmentation_loss
 from .turn import draw_quarter_turns, turn
@@ -91,6 +91,9 @@ class TrainConfig:
     # 1: the backbone's weights and BatchNorm statistics do not train (only the head does); a branch
     # that cannot move the features every source shares
     freeze_backbone: int = 0
+    # each source's segmentation loss multiplied: 'camvid-street=3' (sources not named: 1). Unlike a
+    # larger share it adds no samples, so the other sources are seen as often as before
+    source_loss_weights: str | None = None
 
 
 # the log's column for each source's val mIoU
@@ -326,10 +329,13 @@ def train(cfg: TrainConfig, log=print) -> dict:
     if cfg.freeze_backbone:
         log(f"the backbone is frozen: {sum(p.numel() for p in model.parameters() if p.requires_grad):,} "
             "head parameters train")
+    loss_weights = parse_loss_weights(cfg.source_loss_weights, {it.source for it in items})
+    if loss_weights:
+        log("segmentation loss weighted: " + ", ".join(f"{k} x{v:g}" for k, v in loss_weights.items()))
     dataset = AugmentedPeople(items, load_backgrounds(cfg.backgrounds), cfg.size,
                               model_cfg.mean, model_cfg.std, seed=cfg.seed,
                               framings=parse_framings(cfg.framings), faults_p=cfg.faults,
-                              teach_sources=teach_sources)
+                              teach_sources=teach_sources, loss_weights=loss_weights)
     if world > 1:
         sampler = DistributedSampler(dataset, shuffle=True)
     elif cfg.source_shares == "off":
@@ -372,12 +378,13 @@ def train(cfg: TrainConfig, log=print) -> dict:
 
     def device_batches(batches):
         """Each loader batch on the device, then its echoes (cfg.echo - 1 fresh views of it)."""
-        for x, y, valid, teach in batches:
+        for x, y, valid, teach, weight in batches:
             x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
             valid, teach = valid.to(device, non_blocking=True), teach.to(device, non_blocking=True)
-            yield x, y, valid, teach
+            weight = weight.to(device, non_blocking=True) if loss_weights else None
+            yield x, y, valid, teach, weight
             for _ in range(cfg.echo - 1):
-                yield (*echo_views(x, y, valid, echo_rng), teach)
+                yield (*echo_views(x, y, valid, echo_rng), teach, weight)
 
     t_start = time.time() - spent_s
     stopped_by_budget = False
@@ -398,7 +405,7 @@ def train(cfg: TrainConfig, log=print) -> dict:
         it = loader
         if tqdm is not None and is_main:
             it = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.epochs}", leave=False, mininterval=10)
-        for x, y, valid, teach in device_batches(it):
+        for x, y, valid, teach, weight in device_batches(it):
             f = lr_factor(step, total_steps, cfg.warmup_steps, time.time() - t_start, budget_s)
             for g in opt.param_groups:
                 g["lr"] = cfg.lr * f
@@ -415,7 +422,7 @@ def train(cfg: TrainConfig, log=print) -> dict:
                     taught = turn(taught, quarters[chosen.cpu()])
             with torch.autocast(device.type, dtype=amp_dtype or torch.bfloat16, enabled=amp_dtype is not None):
                 logits = ddp_model(x)
-            loss = segmentation_loss(logits, y, lovasz=cfg.lovasz, valid=valid)
+            loss = segmentation_loss(logits, y, lovasz=cfg.lovasz, valid=valid, sample_weight=weight)
             if taught is not None:
                 loss = loss + cfg.distill * distillation_loss(logits[chosen], taught, teach[chosen])
             opt.zero_grad(set_to_none=True)

@@ -18,14 +18,21 @@ def edge_weights(target: torch.Tensor, boost: float = 2.0, width: int = 5) -> to
     return 1.0 + boost * (dil - ero)
 
 
+def _batch_mean(per_sample: torch.Tensor, sample_weight: torch.Tensor | None) -> torch.Tensor:
+    """Mean over the batch, each sample's term multiplied by its weight (all ones: the plain mean)."""
+    if sample_weight is not None:
+        per_sample = per_sample * sample_weight.reshape(-1).to(per_sample.dtype)
+    return per_sample.mean()
+
+
 def dice_loss(logits: torch.Tensor, target: torch.Tensor, eps: float = 1.0,
-              valid: torch.Tensor | None = None) -> torch.Tensor:
+              valid: torch.Tensor | None = None, sample_weight: torch.Tensor | None = None) -> torch.Tensor:
     prob = torch.sigmoid(logits)
     if valid is not None:
         prob, target = prob * valid, target * valid
     inter = (prob * target).sum(dim=(1, 2, 3))
     union = prob.sum(dim=(1, 2, 3)) + target.sum(dim=(1, 2, 3))
-    return (1 - (2 * inter + eps) / (union + eps)).mean()
+    return _batch_mean(1 - (2 * inter + eps) / (union + eps), sample_weight)
 
 
 def _lovasz_grad(gt_sorted: torch.Tensor) -> torch.Tensor:
@@ -38,7 +45,8 @@ def _lovasz_grad(gt_sorted: torch.Tensor) -> torch.Tensor:
     return jaccard
 
 
-def lovasz_hinge(logits: torch.Tensor, target: torch.Tensor, valid: torch.Tensor | None = None) -> torch.Tensor:
+def lovasz_hinge(logits: torch.Tensor, target: torch.Tensor, valid: torch.Tensor | None = None,
+                 sample_weight: torch.Tensor | None = None) -> torch.Tensor:
     """Lovasz hinge per image, averaged over the batch; target is binarised at 0.5 (soft resized edges).
     Unlabelled pixels (valid == 0) are left out of each image's sort."""
     losses = []
@@ -51,22 +59,26 @@ def lovasz_hinge(logits: torch.Tensor, target: torch.Tensor, valid: torch.Tensor
         errors = 1.0 - lg * (2.0 * tg - 1.0)
         errors_sorted, perm = torch.sort(errors, descending=True)
         losses.append(torch.dot(F.relu(errors_sorted), _lovasz_grad(tg[perm])))
-    return torch.stack(losses).mean()
+    return _batch_mean(torch.stack(losses), sample_weight)
 
 
 def segmentation_loss(logits: torch.Tensor, target: torch.Tensor, lovasz: float = 0.0,
-                      valid: torch.Tensor | None = None) -> torch.Tensor:
+                      valid: torch.Tensor | None = None, sample_weight: torch.Tensor | None = None) -> torch.Tensor:
+    """sample_weight (B,): each sample's share of every term is multiplied by it (a source weighted
+    up); the normalisation stays the unweighted one, so all ones gives exactly the plain loss."""
     logits = logits.float()
     weight = edge_weights(target)
+    if sample_weight is not None:
+        weight = weight * sample_weight.reshape(-1, 1, 1, 1).to(weight.dtype)
     if valid is None:
         bce = F.binary_cross_entropy_with_logits(logits, target, weight=weight)
     else:  # mean over the labelled pixels only
         weight = weight * valid
         bce = (F.binary_cross_entropy_with_logits(logits, target, weight=weight, reduction="sum")
                / valid.sum().clamp(min=1.0))
-    loss = bce + dice_loss(logits, target, valid=valid)
+    loss = bce + dice_loss(logits, target, valid=valid, sample_weight=sample_weight)
     if lovasz:
-        loss = loss + lovasz * lovasz_hinge(logits, target, valid=valid)
+        loss = loss + lovasz * lovasz_hinge(logits, target, valid=valid, sample_weight=sample_weight)
     return loss
 
 
