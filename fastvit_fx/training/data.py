@@ -87,17 +87,24 @@ def source_sample_weights(items: list[Item], shares: dict[str, float] | None = N
     return [shares.get(it.source, fallback) / counts[it.source] for it in items]
 
 
-def parse_shares(text: str | None) -> dict[str, float]:
-    """'sbi2015-indoor=0.3,camvid-street=0.2' -> SOURCE_SHARES with those entries replaced."""
-    shares = dict(SOURCE_SHARES)
+def _source_values(text: str | None, what: str) -> dict[str, float]:
+    """'a=0.3,b=2' -> {'a': 0.3, 'b': 2.0}; a part that is not source=number is an error naming it."""
+    values: dict[str, float] = {}
     for part in (text or "").split(","):
         if not part.strip():
             continue
         name, _, value = part.partition("=")
         try:
-            shares[name.strip()] = float(value)
+            values[name.strip()] = float(value)
         except ValueError:
-            raise ValueError(f"{part!r} is not source=share") from None
+            raise ValueError(f"{part!r} is not source={what}") from None
+    return values
+
+
+def parse_shares(text: str | None) -> dict[str, float]:
+    """'sbi2015-indoor=0.3,camvid-street=0.2' -> SOURCE_SHARES with those entries replaced."""
+    shares = dict(SOURCE_SHARES)
+    shares.update(_source_values(text, "share"))
     if min(shares.values()) < 0 or sum(shares.values()) <= 0:
         raise ValueError(f"{text!r} needs non-negative shares with a positive sum")
     return shares
@@ -150,18 +157,10 @@ def parse_sources(text: str | None, known: set[str] | None = None) -> tuple[str,
 def parse_loss_weights(text: str | None, known: set[str] | None = None) -> dict[str, float]:
     """'camvid-street=3,sbi2015-indoor=1.5' -> {source: weight}; sources not named weigh 1. With
     `known`, a name not among them is an error naming it."""
-    weights: dict[str, float] = {}
-    for part in (text or "").split(","):
-        if not part.strip():
-            continue
-        name, _, value = part.partition("=")
-        try:
-            weight = float(value)
-        except ValueError:
-            raise ValueError(f"{part!r} is not source=weight") from None
-        if not weight >= 0:
-            raise ValueError(f"{part!r}: a loss weight is a number >= 0")
-        weights[name.strip()] = weight
+    weights = _source_values(text, "weight")
+    bad = [f"{name}={w:g}" for name, w in weights.items() if not w >= 0]
+    if bad:
+        raise ValueError(f"{bad[0]!r}: a loss weight is a number >= 0")
     parse_sources(",".join(weights), known)  # names an unknown source
     return weights
 
