@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import asdict, replace
 import sys
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from fastvit_fx.segment import open_segmenter  # noqa: E402
+from fastvit_fx.segment.input_size import InputSizes  # noqa: E402
 from fastvit_fx.training.data import load_backgrounds, read_manifest  # noqa: E402
 from fastvit_fx.training.evaluate import evaluate, evaluate_video  # noqa: E402
 
@@ -47,9 +49,22 @@ def report_video(result: dict, seg, args) -> int:
         print(f"{name:32s} {r['source']:18s} {r['n']:4d} {r['miou']:7.4f} {r['flicker']:8.4f}")
     print(f"{'mean over sequences':32s} {'':18s} {'':4s} {result['miou']:7.4f} {result['flicker']:8.4f}")
     if args.json:
-        result.update(weights=str(seg.weights), backend=seg.backend_name, size=seg.size, split=args.split)
+        result.update(weights=str(seg.weights), backend=seg.backend_name, size=seg.size, sizes=asdict(seg.sizes),
+                      split=args.split)
         Path(args.json).write_text(json.dumps(result, indent=2))
     return 0
+
+
+def chosen_sizes(sizes: InputSizes, args) -> InputSizes:
+    """The Segmenter's input sizes with the ones asked for on the command line (0: off)."""
+    changes = {}
+    if args.large_size is not None:
+        changes["large"] = args.large_size or None
+    if args.large_from is not None:
+        changes["large_from"] = args.large_from
+    if args.small_size is not None:
+        changes["small"] = args.small_size or None
+    return replace(sizes, **changes)
 
 
 def main(argv=None) -> int:
@@ -77,6 +92,12 @@ def main(argv=None) -> int:
                         "(as the app runs a camera) and report per-sequence mIoU and flicker")
     p.add_argument("--grey-guide", dest="color_guide", action="store_false",
                    help="guided upsampling by grey, not colour (the older default, for comparison)")
+    p.add_argument("--large-size", type=int, default=None,
+                   help="input size for frames whose tallest person found is at least --large-from of the "
+                        "frame (0: the base size; default: the app's)")
+    p.add_argument("--large-from", type=float, default=None)
+    p.add_argument("--small-size", type=int, default=None,
+                   help="input size for frames whose people are all small (0: the base size; default: the app's)")
     args = p.parse_args(argv)
     items = read_manifest(args.data, args.split)
     if not items:
@@ -85,6 +106,7 @@ def main(argv=None) -> int:
     seg = open_segmenter(args.weights, backend=args.backend, size=args.size, device="cpu", zoom=args.zoom,
                          smooth=args.video)
     seg.color_guide = args.color_guide
+    seg.sizes = chosen_sizes(seg.sizes, args)
     if args.video:
         return report_video(evaluate_video(seg, items), seg, args)
     bgs = load_backgrounds(args.backgrounds) if args.wide or args.paste_height else None
@@ -93,7 +115,8 @@ def main(argv=None) -> int:
     worst = result.pop("worst", None)
     if worst and args.worst_grid:
         worst_grid(worst, Path(args.worst_grid))
-    result.update(weights=str(seg.weights), backend=seg.backend_name, size=seg.size, wide=args.wide,
+    result.update(weights=str(seg.weights), backend=seg.backend_name, size=seg.size, sizes=asdict(seg.sizes),
+                  wide=args.wide,
                   paste_height=args.paste_height, rotate=args.rotate,
                   split=args.split)
     print(f"{'source':24s} {'n':>4s} {'mIoU':>7s} {'boundary F':>11s}")

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..backends.base import Backend
 from ..model.config import ModelConfig
+from .input_size import LARGE_PEOPLE_SIZE, SMALL_PEOPLE_SIZE, InputSizes
 from .letterbox import Letterbox, crop_valid, letterbox_shape, to_network_input
 from .refine import (FINE_FIT_MAX_HEIGHT, FINE_WORK_SCALE, MASK_STRETCH, SMALL_PEOPLE_BELOW, SMALL_PEOPLE_STRETCH,
                      WORK_SCALE, TemporalSmoother, apply_size, guided_upsample, tallest_person)
@@ -33,6 +34,10 @@ class Segmenter:
     (zoom.py). A still costs a second network pass then; video (smooth=True) tracks the
     crop from frame to frame and looks at the whole frame only every few frames, so it costs about
     one pass a frame, on a smaller input.
+
+    sizes (input_size.py): where the first look finds a large person (or only small people), the
+    passes that follow it (a still's second look, the zoom crop, the next video frame) run at the
+    input size that serves them best. Only with the model's own size: a size asked for is kept.
     """
 
     def __init__(self, backend: Backend | None = None, config: ModelConfig | None = None, *,
@@ -65,6 +70,10 @@ class Segmenter:
         self.smoother = TemporalSmoother() if smooth else None
         self.zoom = zoom
         self._fixed_hw = getattr(self.backend, "input_hw", None)  # Core ML: one input shape
+        chosen_sizes = size is None and self._fixed_hw is None
+        self.sizes = InputSizes(self.size, large=LARGE_PEOPLE_SIZE if chosen_sizes else None,
+                                small=SMALL_PEOPLE_SIZE if chosen_sizes else None)
+        self._tallest: float | None = None  # video: the tallest person in the previous frame
         self.tracker = ZoomTracker(fixed_hw=self._fixed_hw, input_size=self.size,
                                    max_upscale=MAX_UPSCALE) if zoom and smooth else None
         self.last_ms = 0.0  # network time of the last call (all its passes)
@@ -78,20 +87,22 @@ class Segmenter:
 
     def reset(self) -> None:
         """Forget the previous frame (a new clip or a cut)."""
+        self._tallest = None
         if self.smoother:
             self.smoother.reset()
         if self.tracker:
             self.tracker.reset()
 
-    def probabilities(self, frame_bgr: np.ndarray,
-                      downscaled: np.ndarray | None = None) -> tuple[np.ndarray, Letterbox]:
+    def probabilities(self, frame_bgr: np.ndarray, downscaled: np.ndarray | None = None,
+                      size: int | None = None) -> tuple[np.ndarray, Letterbox]:
         """The network's stride-4 probability map, padding cut off.
 
         downscaled: the same frame already shrunk (same aspect, INTER_AREA); the letterbox is resized
         from it instead of the full frame where it is still at least the network's input size.
+        size: the input's longest side for this pass (default: the base size).
         """
         _check_frame(frame_bgr)
-        box = letterbox_shape(frame_bgr.shape[0], frame_bgr.shape[1], self.size, fixed=self._fixed_hw)
+        box = letterbox_shape(frame_bgr.shape[0], frame_bgr.shape[1], size or self.size, fixed=self._fixed_hw)
         source = frame_bgr
         if downscaled is not None and downscaled.shape[0] >= box.h and downscaled.shape[1] >= box.w:
             source = downscaled
@@ -108,14 +119,18 @@ class Segmenter:
         with self._lock:
             _check_frame(frame_bgr)
             hw = frame_bgr.shape[:2]
+            video = self.smoother is not None or self.tracker is not None
             tracker, net_ms, region = self.tracker, 0.0, None
             if tracker is not None and interval_s is not None and interval_s > FULL_LOOK_AFTER_S:
                 tracker.reset()
+                self._tallest = None
+            # video: the size the previous frame's people called for (one pass a frame); a still: the base
+            size = self.sizes.for_tallest(self._tallest) if video else self.size
             if tracker is not None and not tracker.needs_full_look(hw):
                 region = tracker.region  # video: only the crop, where the person was a frame ago
                 mask = np.zeros(hw, np.float32)
             else:
-                mask, prob = self._mask_and_prob(frame_bgr)
+                mask, prob, tallest = self._look(frame_bgr, size)
                 net_ms += self.last_ms
                 box = person_box(prob) if self.zoom else None
                 found = scale_box(box, prob.shape, hw) if box is not None else None
@@ -124,31 +139,40 @@ class Segmenter:
                 elif found is not None:
                     region = zoom_region(found, hw, fixed_hw=self._fixed_hw, input_size=self.size,
                                          max_upscale=MAX_UPSCALE)
+                if not video:
+                    size = self.sizes.for_tallest(tallest)
+                    if region is None and size != self.size:  # a still: look again at the size for its people
+                        mask = self._look(frame_bgr, size)[0]
+                        net_ms += self.last_ms
             if region is not None:
                 x0, y0, x1, y1 = region
-                paste_feathered(mask, self._mask_and_prob(frame_bgr[y0:y1, x0:x1])[0], region)
+                paste_feathered(mask, self._look(frame_bgr[y0:y1, x0:x1], size)[0], region)
                 net_ms += self.last_ms
             self.last_ms, self.last_region = net_ms, region
             if tracker is not None:
                 tracker.update(mask)
+            if video and self.sizes.varies:
+                self._tallest = tallest_person(mask[::4, ::4])  # the frame's people, for the next frame's size
             if self.smoother is not None:
                 mask = self.smoother(mask, frame_bgr, interval_s)
             return mask
 
-    def _mask_and_prob(self, frame_bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """One network pass: the frame-sized mask and the stride-4 probabilities it came from."""
+    def _look(self, frame_bgr: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, float]:
+        """One network pass at `size`: the frame-sized mask, the stride-4 probabilities it came from,
+        and the height of the tallest person in them (a fraction of the frame's)."""
         h, w = frame_bgr.shape[:2]
         if self.refine:
             # one area downscale serves both the letterbox and the guided filter's apply step
             half = cv2.resize(frame_bgr, apply_size(h, w), interpolation=cv2.INTER_AREA)
-            prob, _ = self.probabilities(frame_bgr, downscaled=half)
-            small = self.small_people_below is not None and tallest_person(prob) < self.small_people_below
+            prob, _ = self.probabilities(frame_bgr, downscaled=half, size=size)
+            tallest = tallest_person(prob)
+            small = self.small_people_below is not None and tallest < self.small_people_below
             fine = small and h <= FINE_FIT_MAX_HEIGHT
             return guided_upsample(prob, frame_bgr, frame_at_apply=half, color=self.color_guide,
                                    work_scale=FINE_WORK_SCALE if fine else WORK_SCALE,
-                                   stretch=self.small_people_stretch if small else MASK_STRETCH), prob
-        prob, _ = self.probabilities(frame_bgr)
-        return cv2.resize(prob, (w, h), interpolation=cv2.INTER_LINEAR), prob
+                                   stretch=self.small_people_stretch if small else MASK_STRETCH), prob, tallest
+        prob, _ = self.probabilities(frame_bgr, size=size)
+        return cv2.resize(prob, (w, h), interpolation=cv2.INTER_LINEAR), prob, tallest_person(prob)
 
 
 def _check_frame(frame_bgr: np.ndarray) -> None:
