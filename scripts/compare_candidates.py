@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import asdict, replace
 import sys
 from pathlib import Path
 
@@ -58,6 +59,20 @@ def parse_drop(value: str) -> tuple[float, str | None]:
     """'0.01' -> (0.01, None); '0.01@n' -> (0.01, 'n'): how far, and against whom (None: --reference)."""
     drop, _, reference = value.partition("@")
     return float(drop), reference or None
+
+
+SIZE_KEYS = {"large": "large", "from": "large_from", "small": "small"}
+
+
+def parse_sizes(spec: str) -> dict:
+    """'large:320,from:0.5,small:224' -> the InputSizes fields they set (a size of 0: that case off)."""
+    out = {}
+    for part in spec.split(","):
+        key, sep, value = part.partition(":")
+        if not sep or key not in SIZE_KEYS:
+            raise ValueError(f"--sizes {spec!r}: expected large:N, from:F and small:N, comma-separated")
+        out[SIZE_KEYS[key]] = float(value) if key == "from" else (int(value) or None)
+    return out
 
 
 def parse_pairs(pairs: list[str], what: str) -> list[tuple[str, str]]:
@@ -120,13 +135,20 @@ def network_ms(paths: list[Path], backend: str, repeats: int) -> list[float]:
 
 
 def measure(path: Path, items, backend: str, video: bool, turned: int = 0, paste_height: float | None = None,
-            backgrounds: list | None = None) -> dict:
+            backgrounds: list | None = None, sizes: dict | None = None) -> dict:
+    """sizes: InputSizes fields to set on the candidate's Segmenters (parse_sizes), e.g. a larger input
+    for large people, so one set of weights can be measured under several size choices."""
     from fastvit_fx.segment import open_segmenter
     from fastvit_fx.training.evaluate import evaluate, evaluate_video
 
-    segmenter = open_segmenter(path, backend=backend, device="cpu")
+    def opened(**kw):
+        seg = open_segmenter(path, backend=backend, device="cpu", **kw)
+        seg.sizes = replace(seg.sizes, **(sizes or {}))
+        return seg
+
+    segmenter = opened()
     result = evaluate(segmenter, items)
-    row = {"path": str(path), "sources": {s: r["miou"] for s, r in result["sources"].items()},
+    row = {"path": str(path), "sizes": asdict(segmenter.sizes), "sources": {s: r["miou"] for s, r in result["sources"].items()},
            "per_image": {im["name"]: (im["source"], im["iou"]) for im in result["per_image"]}}
     # every item goes through the turned and pasted passes, as eval.py does, so the pasted positions
     # (one seeded draw per item in order) are the same as there
@@ -140,7 +162,7 @@ def measure(path: Path, items, backend: str, video: bool, turned: int = 0, paste
         if ious:
             row["sources"]["pasted-small"] = float(np.mean(ious))
     if video:
-        clip = evaluate_video(open_segmenter(path, backend=backend, device="cpu", smooth=True), items)
+        clip = evaluate_video(opened(smooth=True), items)
         row.update(video_miou=clip["miou"], flicker=clip["flicker"])
     return row
 
@@ -219,6 +241,9 @@ def main(argv=None) -> int:
     p.add_argument("--data", required=True)
     p.add_argument("--split", default="val")
     p.add_argument("--candidate", action="append", default=[], help="NAME=WEIGHTS; the first is the incumbent")
+    p.add_argument("--sizes", action="append", default=[],
+                   help="NAME=large:320,from:0.5,small:224: that candidate's input sizes by the people found "
+                        "(default: the app's); the same weights may be given under several names")
     p.add_argument("--floor", action="append", default=[], help="SOURCE=MIOU a candidate must reach")
     p.add_argument("--max-drop", action="append", default=[],
                    help="SOURCE=MIOU a candidate may fall under the reference's on that source")
@@ -244,6 +269,7 @@ def main(argv=None) -> int:
     try:
         candidates = [(name, Path(path)) for name, path in parse_pairs(args.candidate, "--candidate")]
         floors = {s: float(v) for s, v in parse_pairs(args.floor, "--floor")}
+        sizes = {name: parse_sizes(spec) for name, spec in parse_pairs(args.sizes, "--sizes")}
         max_drops = {}
         for s, v in parse_pairs(args.max_drop, "--max-drop"):
             try:
@@ -256,6 +282,10 @@ def main(argv=None) -> int:
     if not candidates:
         print("error: no --candidate given", file=sys.stderr)
         return 2
+    for name in sizes:
+        if name not in dict(candidates):
+            print(f"error: --sizes {name}: not one of the --candidate names", file=sys.stderr)
+            return 2
     if args.max_flicker_rise is not None and not args.video:
         print("error: --max-flicker-rise needs the video pass (drop --no-video)", file=sys.stderr)
         return 2
@@ -285,7 +315,8 @@ def main(argv=None) -> int:
     backgrounds = load_backgrounds(args.backgrounds) if args.paste_height else None
     rows = {}
     for name, path in candidates:
-        rows[name] = measure(path, items, args.backend, args.video, args.turned, args.paste_height, backgrounds)
+        rows[name] = measure(path, items, args.backend, args.video, args.turned, args.paste_height, backgrounds,
+                             sizes.get(name))
         print(f"measured {name}: " + ", ".join(f"{label(s)} {v:.4f}" for s, v in rows[name]["sources"].items()),
               file=sys.stderr)
     times = network_ms([path for _, path in candidates], args.backend, args.repeats)

@@ -98,6 +98,8 @@ def test_a_source_may_fall_only_so_far_under_the_reference():
     (["--candidate", "x=README.md", "--floor", "portraits"], "'portraits'"),
     (["--candidate", "x=README.md", "--max-drop", "street"], "'street'"),
     (["--candidate", "x=README.md", "--reference", "y"], "--reference y"),
+    (["--candidate", "x=README.md", "--sizes", "x=huge:320"], "'huge:320'"),
+    (["--candidate", "x=README.md", "--sizes", "y=large:320"], "--sizes y"),
 ])
 def test_bad_arguments_are_one_line_errors_naming_them(tmp_path, capsys, args, named):
     assert compare_candidates.main(["--data", str(tmp_path), *args]) == 2
@@ -183,3 +185,19 @@ def test_a_pasted_score_without_backgrounds_is_a_one_line_error(tmp_path, capsys
     assert rc == 2
     err = capsys.readouterr().err
     assert "--paste-height needs --backgrounds" in err and err.count("\n") == 1
+
+
+def test_one_set_of_weights_is_measured_under_each_candidates_input_sizes(tmp_path):
+    root = make_dataset(tmp_path / "data", n_train=2, n_val=3)
+    torch.manual_seed(0)
+    path = save_weights(build_model(head_width=16, input_size=64), tmp_path / "w.safetensors")
+    out = tmp_path / "rule.json"
+    rc = compare_candidates.main(["--data", str(root), "--candidate", f"one={path}", "--candidate", f"two={path}",
+                                  "--sizes", "two=large:96,from:0.3,small:0", "--score-sources", "synthetic",
+                                  "--backend", "torch", "--repeats", "3", "--no-video", "--json", str(out)])
+    assert rc == 0
+    rows = json.loads(out.read_text())["rows"]
+    assert rows["one"]["sizes"]["large"] is None
+    assert rows["two"]["sizes"] == {**rows["one"]["sizes"], "large": 96, "large_from": 0.3, "small": None}
+    assert compare_candidates.parse_sizes("large:320,from:0.5,small:224") == {"large": 320, "large_from": 0.5,
+                                                                              "small": 224}

@@ -56,9 +56,9 @@ class Segmenter:
         self.backend = backend
         self.config = config
         self.weights = None  # the weights file it came from, where known (open_segmenter fills it in)
-        self.size = int(size or config.input_size)
-        if self.size < 32:
-            raise ValueError(f"input size must be at least 32, got {self.size}")
+        base = int(size or config.input_size)
+        if base < 32:
+            raise ValueError(f"input size must be at least 32, got {base}")
         self.refine = refine
         self.color_guide = True  # the guided filter reads colour, not grey (refine.guided_upsample)
         # a frame (or zoom crop) whose tallest person found is shorter than this fraction of it has small
@@ -71,7 +71,7 @@ class Segmenter:
         self.zoom = zoom
         self._fixed_hw = getattr(self.backend, "input_hw", None)  # Core ML: one input shape
         chosen_sizes = size is None and self._fixed_hw is None
-        self.sizes = InputSizes(self.size, large=LARGE_PEOPLE_SIZE if chosen_sizes else None,
+        self.sizes = InputSizes(base, large=LARGE_PEOPLE_SIZE if chosen_sizes else None,
                                 small=SMALL_PEOPLE_SIZE if chosen_sizes else None)
         self._tallest: float | None = None  # video: the tallest person in the previous frame
         self.tracker = ZoomTracker(fixed_hw=self._fixed_hw, input_size=self.size,
@@ -80,6 +80,11 @@ class Segmenter:
         self.last_region: tuple[int, int, int, int] | None = None  # the zoomed crop of the last call
         self._buffer: np.ndarray | None = None  # reused network input
         self._lock = threading.Lock()
+
+    @property
+    def size(self) -> int:
+        """The network input's longest side for a first look (the base of `sizes`)."""
+        return self.sizes.base
 
     @property
     def backend_name(self) -> str:
