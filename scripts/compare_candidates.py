@@ -42,7 +42,8 @@ import numpy as np  # noqa: E402
 
 SCORE_SOURCES = ("shen2016-portraits", "clothing-co-parsing", "sbi2015-indoor", "davis2016-poses", "camvid-street")
 SHORT = {"shen2016-portraits": "portraits", "clothing-co-parsing": "full body", "cdnet-pedestrians": "pedestrians",
-         "sbi2015-indoor": "indoor", "davis2016-poses": "poses", "camvid-street": "street", "pasted-small": "pasted small"}
+         "sbi2015-indoor": "indoor", "davis2016-poses": "poses", "camvid-street": "street", "pasted-small": "pasted small",
+         "pasted-group": "pasted groups"}
 # the photo sources: one person each, cut out whole, so they can be turned and pasted small
 PHOTO_SOURCES = ("shen2016-portraits", "clothing-co-parsing")
 
@@ -135,11 +136,11 @@ def network_ms(paths: list[Path], backend: str, repeats: int) -> list[float]:
 
 
 def measure(path: Path, items, backend: str, video: bool, turned: int = 0, paste_height: float | None = None,
-            backgrounds: list | None = None, sizes: dict | None = None) -> dict:
+            backgrounds: list | None = None, sizes: dict | None = None, paste_group: int = 0) -> dict:
     """sizes: InputSizes fields to set on the candidate's Segmenters (parse_sizes), e.g. a larger input
     for large people, so one set of weights can be measured under several size choices."""
     from fastvit_fx.segment import open_segmenter
-    from fastvit_fx.training.evaluate import evaluate, evaluate_video
+    from fastvit_fx.training.evaluate import evaluate, evaluate_pasted_groups, evaluate_video
 
     def opened(**kw):
         seg = open_segmenter(path, backend=backend, device="cpu", **kw)
@@ -161,6 +162,10 @@ def measure(path: Path, items, backend: str, video: bool, turned: int = 0, paste
         ious = [im["iou"] for im in pasted if im["source"] in PHOTO_SOURCES]
         if ious:
             row["sources"]["pasted-small"] = float(np.mean(ious))
+    if paste_group:
+        standing = [it for it in items if it.source == "clothing-co-parsing"]
+        if len(standing) >= paste_group:
+            row["sources"]["pasted-group"] = evaluate_pasted_groups(segmenter, standing, backgrounds, paste_group)["miou"]
     if video:
         clip = evaluate_video(opened(smooth=True), items)
         row.update(video_miou=clip["miou"], flicker=clip["flicker"])
@@ -259,6 +264,8 @@ def main(argv=None) -> int:
                    help="also score portraits and full body turned clockwise by this many degrees")
     p.add_argument("--paste-height", type=float, default=None,
                    help="also score their people pasted this fraction of a wide frame's height (needs --backgrounds)")
+    p.add_argument("--paste-group", type=int, default=0, metavar="N",
+                   help="also score groups of N small people pasted on --backgrounds scenes (`pasted-group`)")
     p.add_argument("--backgrounds", default=None)
     p.add_argument("--backend", default="onnx-int8")
     p.add_argument("--repeats", type=int, default=150, help="timed network calls per candidate")
@@ -296,8 +303,9 @@ def main(argv=None) -> int:
         if against is not None and against not in dict(candidates):
             print(f"error: --max-drop {s}: reference {against} is not one of the --candidate names", file=sys.stderr)
             return 2
-    if args.paste_height and not (args.backgrounds and Path(args.backgrounds).is_dir()):
-        print(f"error: --paste-height needs --backgrounds, a folder of scenes (got {args.backgrounds})",
+    if (args.paste_height or args.paste_group) and not (args.backgrounds and Path(args.backgrounds).is_dir()):
+        flag = "--paste-height" if args.paste_height else "--paste-group"
+        print(f"error: {flag} needs --backgrounds, a folder of scenes (got {args.backgrounds})",
               file=sys.stderr)
         return 2
     for name, path in candidates:
@@ -312,11 +320,11 @@ def main(argv=None) -> int:
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    backgrounds = load_backgrounds(args.backgrounds) if args.paste_height else None
+    backgrounds = load_backgrounds(args.backgrounds) if args.paste_height or args.paste_group else None
     rows = {}
     for name, path in candidates:
         rows[name] = measure(path, items, args.backend, args.video, args.turned, args.paste_height, backgrounds,
-                             sizes.get(name))
+                             sizes.get(name), args.paste_group)
         print(f"measured {name}: " + ", ".join(f"{label(s)} {v:.4f}" for s, v in rows[name]["sources"].items()),
               file=sys.stderr)
     times = network_ms([path for _, path in candidates], args.backend, args.repeats)
@@ -330,8 +338,8 @@ def main(argv=None) -> int:
     chosen = apply_rule(rows, floors, args.max_time_ratio, score_sources, max_drops, args.reference,
                         args.max_flicker_rise)
     measured = {s for r in rows.values() for s in r["sources"]}
-    sources = [s for s in SHORT if s in measured and s != "pasted-small"] + sorted(measured - set(SHORT)) + (
-        ["pasted-small"] if "pasted-small" in measured else [])
+    pasted = [s for s in ("pasted-small", "pasted-group") if s in measured]
+    sources = [s for s in SHORT if s in measured and s not in pasted] + sorted(measured - set(SHORT)) + pasted
     print(table(rows, sources, chosen))
     print(f"the rule ships: {chosen}" + (" (the incumbent: nothing new ships)" if chosen == candidates[0][0] else ""))
     differences(rows)

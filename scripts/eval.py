@@ -22,7 +22,7 @@ import numpy as np  # noqa: E402
 from fastvit_fx.segment import open_segmenter  # noqa: E402
 from fastvit_fx.segment.input_size import InputSizes  # noqa: E402
 from fastvit_fx.training.data import load_backgrounds, read_manifest  # noqa: E402
-from fastvit_fx.training.evaluate import evaluate, evaluate_video  # noqa: E402
+from fastvit_fx.training.evaluate import evaluate, evaluate_pasted_groups, evaluate_video  # noqa: E402
 
 
 def worst_grid(worst, out: Path, tile: int = 200) -> None:
@@ -55,6 +55,23 @@ def report_video(result: dict, seg, args) -> int:
     return 0
 
 
+GROUP_SOURCES = ("clothing-co-parsing",)  # one standing person each, all of them labelled
+
+
+def report_groups(seg, items, backgrounds, args) -> int:
+    if len(items) < args.paste_group:
+        print(f"error: {args.data}: --paste-group {args.paste_group} needs that many full-body "
+              f"'{args.split}' photos, found {len(items)}", file=sys.stderr)
+        return 2
+    result = evaluate_pasted_groups(seg, items, backgrounds, people=args.paste_group)
+    print(f"groups of {args.paste_group} pasted small: {result['n']} frames, mIoU {result['miou']:.4f}")
+    if args.json:
+        result.update(weights=str(seg.weights), backend=seg.backend_name, sizes=asdict(seg.sizes), split=args.split,
+                      paste_group=args.paste_group)
+        Path(args.json).write_text(json.dumps(result, indent=2))
+    return 0
+
+
 def chosen_sizes(sizes: InputSizes, args) -> InputSizes:
     """The Segmenter's input sizes with the ones asked for on the command line (0: off)."""
     changes = {}
@@ -78,6 +95,9 @@ def main(argv=None) -> int:
     p.add_argument("--paste-height", type=float, default=None,
                    help="paste each person, cut out, this fraction of a 1280x720 frame tall at a random "
                         "place on a --backgrounds scene (someone across the room)")
+    p.add_argument("--paste-group", type=int, default=0, metavar="N",
+                   help="groups of N small people (5-15%% of a 1280x720 frame tall) pasted on --backgrounds scenes, "
+                        "from the full-body photos: one frame per photo")
     p.add_argument("--rotate", type=int, default=0, choices=(0, 90, 180, 270),
                    help="turn each photo and its truth clockwise first: people lying down (90, 270) or "
                         "upside down (180)")
@@ -109,7 +129,9 @@ def main(argv=None) -> int:
     seg.sizes = chosen_sizes(seg.sizes, args)
     if args.video:
         return report_video(evaluate_video(seg, items), seg, args)
-    bgs = load_backgrounds(args.backgrounds) if args.wide or args.paste_height else None
+    bgs = load_backgrounds(args.backgrounds) if args.wide or args.paste_height or args.paste_group else None
+    if args.paste_group:
+        return report_groups(seg, [it for it in items if it.source in GROUP_SOURCES], bgs, args)
     result = evaluate(seg, items, wide=args.wide, backgrounds=bgs, keep_worst=args.worst if args.worst_grid else 0,
                       paste_height=args.paste_height, rotate=args.rotate)
     worst = result.pop("worst", None)

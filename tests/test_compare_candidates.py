@@ -201,3 +201,29 @@ def test_one_set_of_weights_is_measured_under_each_candidates_input_sizes(tmp_pa
     assert rows["two"]["sizes"] == {**rows["one"]["sizes"], "large": 96, "large_from": 0.3, "small": None}
     assert compare_candidates.parse_sizes("large:320,from:0.5,small:224") == {"large": 320, "large_from": 0.5,
                                                                               "small": 224}
+
+
+def test_pasted_groups_are_scored_on_the_full_body_photos(tmp_path):
+    from fastvit_fx.segment import open_segmenter
+    from fastvit_fx.training.data import read_manifest
+    from fastvit_fx.training.evaluate import evaluate_pasted_groups
+
+    root = make_dataset(tmp_path / "data", n_train=1, n_val=3)
+    manifest = root / "manifest.csv"
+    manifest.write_text(manifest.read_text().replace("synthetic", "clothing-co-parsing"))
+    scenes = tmp_path / "scenes"
+    scenes.mkdir()
+    cv2.imwrite(str(scenes / "s.jpg"), np.random.default_rng(1).integers(0, 255, (90, 160, 3), dtype=np.uint8))
+    torch.manual_seed(0)
+    path = save_weights(build_model(head_width=16, input_size=64), tmp_path / "w.safetensors")
+    out = tmp_path / "rule.json"
+    rc = compare_candidates.main(["--data", str(root), "--candidate", f"c={path}", "--paste-group", "2",
+                                  "--backgrounds", str(scenes), "--backend", "torch", "--repeats", "3", "--no-video",
+                                  "--json", str(out)])
+    assert rc == 0
+    row = json.loads(out.read_text())["rows"]["c"]
+    from fastvit_fx.training.data import load_backgrounds
+
+    seg = open_segmenter(path, backend="torch", device="cpu")
+    expected = evaluate_pasted_groups(seg, read_manifest(root, "val"), load_backgrounds(scenes), 2)["miou"]
+    assert row["sources"]["pasted-group"] == pytest.approx(expected)

@@ -247,6 +247,48 @@ def test_a_pasted_person_leaves_the_unlabelled_region_beside_them_behind():
     assert frame[..., 0].max() <= 10  # the unlabelled one is not pasted as a person, nor anywhere
 
 
+def test_a_pasted_group_stands_on_the_ground_each_person_small_and_all_of_them_labelled():
+    from fastvit_fx.training.evaluate import paste_group_in_wide_frame
+
+    people = []
+    for colour in ((10, 200, 30), (200, 10, 30), (30, 10, 200)):
+        img = np.zeros((200, 100, 3), np.uint8)
+        mask = np.zeros((200, 100), np.uint8)
+        mask[20:180, 30:70] = 255
+        img[mask > 0] = colour
+        people.append((img, mask))
+    bg = np.full((50, 80, 3), 120, np.uint8)
+    frame, label = paste_group_in_wide_frame(people, bg, np.random.default_rng(5), heights=(0.05, 0.15))
+    assert (frame[label == 0] == 120).all() and (frame[label > 0] != 120).any(axis=-1).all()
+    for colour in ((10, 200, 30), (200, 10, 30), (30, 10, 200)):
+        ys, _ = np.nonzero((frame == colour).all(axis=-1))
+        assert ys.size > 0  # everyone is in the frame (a later one may hide part of an earlier one)
+        assert ys.max() - ys.min() + 1 <= 0.15 * 720 + 1 and ys.max() >= 0.45 * 720  # small, feet on the ground
+    again, _ = paste_group_in_wide_frame(people, bg, np.random.default_rng(5))
+    assert (again == frame).all()  # seeded: every candidate is shown the same group
+
+
+def test_pasted_groups_score_the_frames_of_each_photo_with_its_group(tmp_path):
+    from fastvit_fx.training.evaluate import evaluate_pasted_groups
+
+    root = make_dataset(tmp_path, n_train=1, n_val=4)
+    items = read_manifest(root, "val")
+
+    class Everything:  # calls every pixel a person
+        def reset(self):
+            pass
+
+        def __call__(self, frame):
+            return np.ones(frame.shape[:2], np.float32)
+
+    result = evaluate_pasted_groups(Everything(), items, None, people=3)
+    assert result["n"] == 4 and [r["name"] for r in result["per_image"]] == [it.name for it in items]
+    # three people 5-15% of the frame tall cover a small part of it: "everything" scores low but not 0
+    assert 0.0 < result["miou"] < 0.05
+    with pytest.raises(ValueError, match="group of 5"):
+        evaluate_pasted_groups(Everything(), items, None, people=5)
+
+
 def test_a_turned_photo_keeps_its_truth_on_the_same_pixels():
     from fastvit_fx.training.evaluate import rotate_pair
 

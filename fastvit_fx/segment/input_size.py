@@ -13,15 +13,16 @@ from dataclasses import dataclass
 
 from .refine import SMALL_PEOPLE_BELOW
 
-# None: that case keeps the base size. A larger input for large people measured well (val, shipped
-# weights, int8: 320 from 0.7 of the frame, portraits 0.9489 -> 0.9567, full body 0.9196 -> 0.9248) and
-# is off: on a 2-core CPU it costs 1.4x the network's time, past 2x MediaPipe's (model card, "Input
-# size by the people found"). 224 for small people costs less than 256 and was chosen by a rule (model
-# card, "The smaller input for small people alone"): val street 0.2348 -> 0.2545, poses 0.7084 ->
-# 0.7166, full body on its side 0.592 -> 0.623, the photos unchanged, flicker 0.107 -> 0.110.
+# None: that case keeps the base size, as both are now. A larger input for large people measured well
+# (val, shipped weights, int8: 320 from 0.7 of the frame, portraits 0.9489 -> 0.9567, full body 0.9196 ->
+# 0.9248) and costs 1.4x the network's time, past 2x MediaPipe's on a 2-core CPU (model card, "Input
+# size by the people found"). 224 for small people gained val street (0.2348 -> 0.2545) and was
+# chosen by a rule, then withdrawn: groups of small people pasted on scenes (`eval.py --paste-group 5`)
+# fell 0.331 -> 0.267, and 320 lifts them to 0.435; val street rewards the scale the network saw
+# CamVid at, not small people (model card, "The smaller input for small people alone").
 LARGE_PEOPLE_SIZE: int | None = None
 LARGE_PEOPLE_FROM = 0.7
-SMALL_PEOPLE_SIZE: int | None = 224
+SMALL_PEOPLE_SIZE: int | None = None
 
 
 @dataclass(frozen=True)

@@ -39,20 +39,43 @@ def paste_small_in_wide_frame(img: np.ndarray, mask: np.ndarray, background: np.
     border gives nothing away."""
     canvas = _scene(background, frame_w, frame_h)
     label = np.zeros((frame_h, frame_w), np.uint8)
+    _paste_cutout(canvas, label, img, mask, height_frac, rng)
+    return canvas, label
+
+
+def paste_group_in_wide_frame(people: list[tuple[np.ndarray, np.ndarray]], background: np.ndarray | None,
+                              rng: np.random.Generator, heights: tuple[float, float] = (0.05, 0.15),
+                              frame_w: int = 1280, frame_h: int = 720):
+    """Several people cut out and pasted small on one scene, standing on its lower part: a group in a
+    street photo. Each is `heights` (a range, fractions of the frame's height) tall, drawn per person;
+    later ones stand in front of earlier ones, and the label is everyone's pixels."""
+    canvas = _scene(background, frame_w, frame_h)
+    label = np.zeros((frame_h, frame_w), np.uint8)
+    for img, mask in people:
+        _paste_cutout(canvas, label, img, mask, float(rng.uniform(*heights)), rng, feet_from=0.45)
+    return canvas, label
+
+
+def _paste_cutout(canvas: np.ndarray, label: np.ndarray, img: np.ndarray, mask: np.ndarray, height_frac: float,
+                  rng: np.random.Generator, feet_from: float | None = None) -> None:
+    """Paste the labelled person of (img, mask), height_frac of the canvas tall, at a random place (in
+    place). feet_from: their lowest pixel lands below this fraction of the canvas's height (people
+    standing on the ground); None: anywhere."""
+    frame_h, frame_w = label.shape
     box = mask_bbox(mask)
     if box is None:
-        return canvas, label
+        return
     x0, y0, x1, y1 = box
     s = frame_h * height_frac / (y1 - y0)
     person = cv2.resize(img[y0:y1, x0:x1], None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
     cut = cv2.resize(mask[y0:y1, x0:x1], (person.shape[1], person.shape[0]), interpolation=cv2.INTER_NEAREST)
     ph, pw = min(person.shape[0], frame_h), min(person.shape[1], frame_w)
     person, cut = person[:ph, :pw], cut[:ph, :pw]
-    py, px = int(rng.integers(0, frame_h - ph + 1)), int(rng.integers(0, frame_w - pw + 1))
+    low = 0 if feet_from is None else min(frame_h - ph, max(0, int(feet_from * frame_h) - ph))
+    py, px = int(rng.integers(low, frame_h - ph + 1)), int(rng.integers(0, frame_w - pw + 1))
     inside = (cut > 127) & (cut != IGNORE)  # an unlabelled region is not a person to paste
     canvas[py:py + ph, px:px + pw][inside] = person[inside]
-    label[py:py + ph, px:px + pw] = np.where(inside, 255, 0)
-    return canvas, label
+    label[py:py + ph, px:px + pw][inside] = 255
 
 
 ROTATIONS = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
@@ -127,6 +150,28 @@ def evaluate(segmenter, items: list[Item], wide: bool = False,
     if keep_worst:
         result["worst"] = worst
     return result
+
+
+def evaluate_pasted_groups(segmenter, items: list[Item], backgrounds: list[np.ndarray] | None, people: int = 5,
+                           heights: tuple[float, float] = (0.05, 0.15), seed: int = 0) -> dict:
+    """Groups of small people on scenes (paste_group_in_wide_frame): one 1280x720 frame per item, that
+    item's person and `people` - 1 others drawn from `items`, each 5-15% of the frame tall by default,
+    as in street photos of several people. Pass items with one labelled person each (the full-body
+    photos). Returns the mean IoU of the frames ("miou") and each frame's ("per_image", by the first
+    person's item). Seeded: every candidate sees the same frames."""
+    if len(items) < people:
+        raise ValueError(f"a group of {people} needs at least {people} items, got {len(items)}")
+    rng = np.random.default_rng(seed)
+    per_image = []
+    for i, item in enumerate(items):
+        others = [j for j in rng.permutation(len(items)) if j != i][: people - 1]
+        group = [load_pair(item)] + [load_pair(items[j]) for j in others]
+        bg = backgrounds[i % len(backgrounds)] if backgrounds else None
+        frame, truth = paste_group_in_wide_frame(group, bg, rng, heights)
+        segmenter.reset()
+        score, _ = score_mask(segmenter(frame) > 0.5, truth)
+        per_image.append({"name": item.name, "source": item.source, "iou": float(score)})
+    return {"miou": float(np.mean([im["iou"] for im in per_image])), "n": len(per_image), "per_image": per_image}
 
 
 def paired_difference(base: list[float], other: list[float], draws: int = 4000, seed: int = 0) -> dict:
