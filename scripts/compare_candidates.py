@@ -32,8 +32,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import asdict, replace
 import sys
+from dataclasses import asdict, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -140,7 +140,7 @@ def measure(path: Path, items, backend: str, video: bool, turned: int = 0, paste
     """sizes: InputSizes fields to set on the candidate's Segmenters (parse_sizes), e.g. a larger input
     for large people, so one set of weights can be measured under several size choices."""
     from fastvit_fx.segment import open_segmenter
-    from fastvit_fx.training.evaluate import evaluate, evaluate_pasted_groups, evaluate_video
+    from fastvit_fx.training.evaluate import STANDING_SOURCES, evaluate, evaluate_pasted_groups, evaluate_video
 
     def opened(**kw):
         seg = open_segmenter(path, backend=backend, device="cpu", **kw)
@@ -163,7 +163,7 @@ def measure(path: Path, items, backend: str, video: bool, turned: int = 0, paste
         if ious:
             row["sources"]["pasted-small"] = float(np.mean(ious))
     if paste_group:
-        standing = [it for it in items if it.source == "clothing-co-parsing"]
+        standing = [it for it in items if it.source in STANDING_SOURCES]
         if len(standing) >= paste_group:
             row["sources"]["pasted-group"] = evaluate_pasted_groups(segmenter, standing, backgrounds, paste_group)["miou"]
     if video:

@@ -22,7 +22,8 @@ import numpy as np  # noqa: E402
 from fastvit_fx.segment import open_segmenter  # noqa: E402
 from fastvit_fx.segment.input_size import InputSizes  # noqa: E402
 from fastvit_fx.training.data import load_backgrounds, read_manifest  # noqa: E402
-from fastvit_fx.training.evaluate import evaluate, evaluate_pasted_groups, evaluate_video  # noqa: E402
+from fastvit_fx.training.evaluate import (STANDING_SOURCES, evaluate, evaluate_pasted_groups,  # noqa: E402
+                                          evaluate_video)
 
 
 def worst_grid(worst, out: Path, tile: int = 200) -> None:
@@ -53,9 +54,6 @@ def report_video(result: dict, seg, args) -> int:
                       split=args.split)
         Path(args.json).write_text(json.dumps(result, indent=2))
     return 0
-
-
-GROUP_SOURCES = ("clothing-co-parsing",)  # one standing person each, all of them labelled
 
 
 def report_groups(seg, items, backgrounds, args) -> int:
@@ -131,7 +129,7 @@ def main(argv=None) -> int:
         return report_video(evaluate_video(seg, items), seg, args)
     bgs = load_backgrounds(args.backgrounds) if args.wide or args.paste_height or args.paste_group else None
     if args.paste_group:
-        return report_groups(seg, [it for it in items if it.source in GROUP_SOURCES], bgs, args)
+        return report_groups(seg, [it for it in items if it.source in STANDING_SOURCES], bgs, args)
     result = evaluate(seg, items, wide=args.wide, backgrounds=bgs, keep_worst=args.worst if args.worst_grid else 0,
                       paste_height=args.paste_height, rotate=args.rotate)
     worst = result.pop("worst", None)

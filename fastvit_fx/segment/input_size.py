@@ -2,10 +2,10 @@
 
 The network was trained on 224-256 px samples of photos and of whole scene frames. Fed a larger
 input, it outlines a large person better (more pixels across the hair, hands and feet) and finds
-small pedestrians worse (they are then larger than anything it learned them at); a smaller input
-does the reverse (model card, "Input size by the people found"). So the first look at a frame runs
-at the base size, and what follows (a still's second look, the zoom crop, the next video frame)
-runs at the size for the tallest person found.
+small people pasted on scenes better, but CamVid's pedestrians worse (they are then larger than the
+network learned them at); a smaller input does the reverse (model card, "Input size by the people
+found"). So the first look at a frame runs at the base size, and what follows (a still's second
+look, the zoom crop, the next video frame) may run at a size for the tallest person found.
 """
 from __future__ import annotations
 

@@ -37,7 +37,8 @@ class Segmenter:
 
     sizes (input_size.py): where the first look finds a large person (or only small people), the
     passes that follow it (a still's second look, the zoom crop, the next video frame) run at the
-    input size that serves them best. Only with the model's own size: a size asked for is kept.
+    input size chosen for them (none by default: input_size.py says why). Only with the model's own
+    size: a size asked for is kept.
     """
 
     def __init__(self, backend: Backend | None = None, config: ModelConfig | None = None, *,

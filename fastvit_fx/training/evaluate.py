@@ -152,6 +152,10 @@ def evaluate(segmenter, items: list[Item], wide: bool = False,
     return result
 
 
+# photos of one standing person, every pixel of them labelled: what a pasted group is made of
+STANDING_SOURCES = ("clothing-co-parsing",)
+
+
 def evaluate_pasted_groups(segmenter, items: list[Item], backgrounds: list[np.ndarray] | None, people: int = 5,
                            heights: tuple[float, float] = (0.05, 0.15), seed: int = 0) -> dict:
     """Groups of small people on scenes (paste_group_in_wide_frame): one 1280x720 frame per item, that
