@@ -117,7 +117,11 @@ def main(argv=None) -> int:
     p.add_argument("--small-size", type=int, default=None,
                    help="input size for frames whose people are all small (0: the base size; default: the app's)")
     args = p.parse_args(argv)
-    items = read_manifest(args.data, args.split)
+    try:
+        items = read_manifest(args.data, args.split)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if not items:
         print(f"error: {args.data}: no '{args.split}' rows in manifest.csv", file=sys.stderr)
         return 2

@@ -1,0 +1,36 @@
+"""scripts/eval.py: bad input is one line naming it, and the pasted-groups score runs on the standing-person photos."""
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import torch
+
+from fastvit_fx.model import build_model, save_weights
+from test_training import make_dataset
+
+_spec = importlib.util.spec_from_file_location("eval_script", Path(__file__).resolve().parents[1] / "scripts" / "eval.py")
+eval_script = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(eval_script)
+
+
+def test_a_missing_data_folder_is_one_line_naming_it(tmp_path, capsys):
+    assert eval_script.main(["--data", str(tmp_path / "nowhere")]) == 2
+    err = capsys.readouterr().err
+    assert str(tmp_path / "nowhere") in err and err.count("\n") == 1
+
+
+def test_pasted_groups_need_enough_standing_people_and_score_them(tmp_path, capsys):
+    root = make_dataset(tmp_path / "data", n_train=1, n_val=3)
+    torch.manual_seed(0)
+    weights = save_weights(build_model(head_width=16, input_size=64), tmp_path / "w.safetensors")
+    args = ["--data", str(root), "--weights", str(weights), "--backend", "torch", "--paste-group", "2"]
+    assert eval_script.main(args) == 2  # the synthetic source is not a standing-person one
+    assert "--paste-group 2" in capsys.readouterr().err
+    manifest = root / "manifest.csv"
+    manifest.write_text(manifest.read_text().replace("synthetic", "clothing-co-parsing"))
+    out = tmp_path / "groups.json"
+    assert eval_script.main(args + ["--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["n"] == 3 and result["paste_group"] == 2 and 0.0 <= result["miou"] <= 1.0
