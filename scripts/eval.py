@@ -110,6 +110,8 @@ def main(argv=None) -> int:
                         "(as the app runs a camera) and report per-sequence mIoU and flicker")
     p.add_argument("--grey-guide", dest="color_guide", action="store_false",
                    help="guided upsampling by grey, not colour (the older default, for comparison)")
+    p.add_argument("--tiles", choices=("on", "off"), default=None,
+                   help="the tiled look at stills of small people (default: the app's)")
     p.add_argument("--large-size", type=int, default=None,
                    help="input size for frames whose tallest person found is at least --large-from of the "
                         "frame (0: the base size; default: the app's)")
@@ -129,6 +131,8 @@ def main(argv=None) -> int:
                          smooth=args.video)
     seg.color_guide = args.color_guide
     seg.sizes = chosen_sizes(seg.sizes, args)
+    if args.tiles is not None:
+        seg.tile_small_people = args.tiles == "on"
     if args.video:
         return report_video(evaluate_video(seg, items), seg, args)
     bgs = load_backgrounds(args.backgrounds) if args.wide or args.paste_height or args.paste_group else None

@@ -172,3 +172,35 @@ def test_a_full_look_keeps_the_followed_crop_while_everyone_is_inside_it():
 def test_tracker_rejects_a_nonsense_refresh():
     with pytest.raises(ValueError, match="refresh"):
         ZoomTracker(refresh=0)
+
+
+def test_two_tiles_cover_the_frame_with_an_overlap():
+    from fastvit_fx.segment.zoom import tile_regions
+
+    assert tile_regions((720, 1280)) == [(0, 0, 768, 720), (512, 0, 1280, 720)]
+    assert tile_regions((1000, 600), share=0.5) == [(0, 0, 600, 500), (0, 500, 600, 1000)]
+    with pytest.raises(ValueError, match="share"):
+        tile_regions((720, 1280), share=0.3)
+
+
+def test_a_still_of_small_people_spread_wide_gets_a_tiled_look_and_video_never_does():
+    spread = scene(person=None)
+    spread[300:450, 100:160] = 250  # one small person far left, one far right: no crop holds both with gain
+    spread[300:450, 1120:1180] = 250
+    seg, backend = make_segmenter()
+    seg(spread)
+    assert len(backend.inputs) == 1 and seg.last_region is None  # off: the first look only
+    seg.tile_small_people = True
+    backend.inputs.clear()
+    mask = seg(spread)
+    assert len(backend.inputs) == 3  # the first look and the two halves
+    assert mask[375, 130] > 0.5 and mask[375, 1150] > 0.5 and mask[200, 640] < 0.5
+    small_frame = cv2.resize(spread, (640, 360))  # a small frame (at most 360 tall): no tiles
+    backend.inputs.clear()
+    seg(small_frame)
+    assert len(backend.inputs) == 1
+    video, vbackend = make_segmenter(smooth=True)
+    video.tile_small_people = True
+    for _ in range(3):
+        video(spread)
+    assert len(vbackend.inputs) == 3  # one look a frame

@@ -13,8 +13,14 @@ from .input_size import LARGE_PEOPLE_SIZE, SMALL_PEOPLE_SIZE, InputSizes
 from .letterbox import Letterbox, crop_valid, letterbox_shape, to_network_input
 from .refine import (FINE_FIT_MAX_HEIGHT, FINE_WORK_SCALE, MASK_STRETCH, SMALL_PEOPLE_BELOW, SMALL_PEOPLE_STRETCH,
                      WORK_SCALE, TemporalSmoother, apply_size, guided_upsample, tallest_person)
-from .zoom import MAX_UPSCALE, ZoomTracker, paste_feathered, person_box, scale_box, zoom_region
+from .zoom import MAX_UPSCALE, ZoomTracker, paste_feathered, person_box, scale_box, tile_regions, zoom_region
 
+
+# A still taller than FINE_FIT_MAX_HEIGHT (a camera frame or a photo, not a small frame) whose first look
+# found only people shorter than SMALL_PEOPLE_BELOW of it, spread so that no zoom crop gains, gets two more
+# looks at overlapping halves (zoom.tile_regions). Off until a rule picks it (model card, "A tiled
+# second look at stills of small people"); video never tiles (the live budget is one pass a frame).
+TILE_SMALL_PEOPLE = False
 
 # Longer than this since the previous frame (a stall, a clip at a few frames a second), the person may be
 # anywhere: the tracked crop is dropped and the frame looked at whole. At 30 fps it is 7 frames, less than
@@ -70,6 +76,7 @@ class Segmenter:
         self.small_people_stretch: tuple[float, float] | None = SMALL_PEOPLE_STRETCH
         self.smoother = TemporalSmoother() if smooth else None
         self.zoom = zoom
+        self.tile_small_people = TILE_SMALL_PEOPLE  # stills only: see TILE_SMALL_PEOPLE
         self._fixed_hw = getattr(self.backend, "input_hw", None)  # Core ML: one input shape
         chosen_sizes = size is None and self._fixed_hw is None
         self.sizes = InputSizes(base, large=LARGE_PEOPLE_SIZE if chosen_sizes else None,
@@ -150,6 +157,11 @@ class Segmenter:
                     if region is None and size != self.size:  # a still: look again at the size for its people
                         mask = self._look(frame_bgr, size)[0]
                         net_ms += self.last_ms
+                    if region is None and self._tiles_pay(hw, tallest):
+                        for tile in tile_regions(hw):
+                            x0, y0, x1, y1 = tile
+                            paste_feathered(mask, self._look(frame_bgr[y0:y1, x0:x1], size)[0], tile)
+                            net_ms += self.last_ms
             if region is not None:
                 x0, y0, x1, y1 = region
                 paste_feathered(mask, self._look(frame_bgr[y0:y1, x0:x1], size)[0], region)
@@ -162,6 +174,11 @@ class Segmenter:
             if self.smoother is not None:
                 mask = self.smoother(mask, frame_bgr, interval_s)
             return mask
+
+    def _tiles_pay(self, hw: tuple[int, int], tallest: float) -> bool:
+        """A still's tiled look (TILE_SMALL_PEOPLE): a camera-sized frame whose people found are all small."""
+        small = self.small_people_below is not None and 0.0 < tallest < self.small_people_below
+        return self.tile_small_people and self.zoom and small and hw[0] > FINE_FIT_MAX_HEIGHT
 
     def _look(self, frame_bgr: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, float]:
         """One network pass at `size`: the frame-sized mask, the stride-4 probabilities it came from,

@@ -81,6 +81,20 @@ def zoom_region(box: Box, frame_hw: tuple[int, int], margin: float = 0.3, min_si
     return region
 
 
+def tile_regions(frame_hw: tuple[int, int], share: float = 0.6) -> list[Box]:
+    """Two overlapping crops that cover the frame, each `share` of its longer side (left and right, or
+    top and bottom): a closer look at people spread across the whole frame, where no single zoom
+    crop gains anything."""
+    if not 0.5 <= share <= 1.0:
+        raise ValueError(f"a tile's share of the frame must be in [0.5, 1], got {share}")
+    h, w = frame_hw
+    if w >= h:
+        side = int(round(w * share))
+        return [(0, 0, side, h), (w - side, 0, w, h)]
+    side = int(round(h * share))
+    return [(0, 0, w, side), (0, h - side, w, h)]
+
+
 def paste_feathered(mask: np.ndarray, crop_mask: np.ndarray, region: Box, feather: float = 0.1) -> np.ndarray:
     """Blend a crop's mask into the full-frame `mask` (in place, and returned) over `region`.
 
