@@ -188,8 +188,7 @@ def test_a_still_of_small_people_spread_wide_gets_a_tiled_look_and_video_never_d
     spread[300:450, 100:160] = 250  # one small person far left, one far right: no crop holds both with gain
     spread[300:450, 1120:1180] = 250
     seg, backend = make_segmenter()
-    assert seg.tile_small_people  # on by default
-    seg.tile_small_people = False
+    assert not seg.tile_small_people  # off by default
     seg(spread)
     assert len(backend.inputs) == 1 and seg.last_region is None  # off: the first look only
     seg.tile_small_people = True

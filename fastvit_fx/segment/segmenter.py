@@ -18,11 +18,11 @@ from .zoom import MAX_UPSCALE, ZoomTracker, paste_feathered, person_box, scale_b
 
 # A still taller than FINE_FIT_MAX_HEIGHT (a camera frame or a photo, not a small frame) whose first look
 # found only people shorter than SMALL_PEOPLE_BELOW of it, spread so that no zoom crop gains, gets two more
-# looks at overlapping halves (zoom.tile_regions). Chosen by a rule (model card, "A tiled second look at
-# stills of small people"): groups of five small people pasted on scenes 0.331 -> 0.465, one pasted
-# person 0.743 -> 0.781, every val source unchanged, for three passes on such stills (17 -> 50 ms).
-# Video never tiles: the live budget is one pass a frame.
-TILE_SMALL_PEOPLE = True
+# looks at overlapping halves (zoom.tile_regions). Off: chosen by a rule on pasted groups (0.331 -> 0.465),
+# then withdrawn when real street frames in 1280x720 showed cars painted as people by the halves' looks
+# (val street in wide frames: 27 frames worse, 22 better; model card, "A tiled second look at stills of
+# small people"). Video never tiles: the live budget is one pass a frame.
+TILE_SMALL_PEOPLE = False
 
 # Longer than this since the previous frame (a stall, a clip at a few frames a second), the person may be
 # anywhere: the tracked crop is dropped and the frame looked at whole. At 30 fps it is 7 frames, less than
