@@ -137,9 +137,9 @@ def network_ms(paths: list[Path], backend: str, repeats: int) -> list[float]:
 
 def measure(path: Path, items, backend: str, video: bool, turned: int = 0, paste_height: float | None = None,
             backgrounds: list | None = None, sizes: dict | None = None, paste_group: int = 0,
-            tiles: bool | None = None) -> dict:
+            tiles: tuple[bool, float | None] | None = None) -> dict:
     """sizes: InputSizes fields to set on the candidate's Segmenters (parse_sizes), e.g. a larger input
-    for large people; tiles: the stills' tiled look on or off (None: the app's); so one set of weights
+    for large people; tiles: the stills' tiled look, (on, hold) (None: the app's); so one set of weights
     can be measured under several ways of looking."""
     from fastvit_fx.segment import open_segmenter
     from fastvit_fx.training.evaluate import STANDING_SOURCES, evaluate, evaluate_pasted_groups, evaluate_video
@@ -148,12 +148,14 @@ def measure(path: Path, items, backend: str, video: bool, turned: int = 0, paste
         seg = open_segmenter(path, backend=backend, device="cpu", **kw)
         seg.sizes = replace(seg.sizes, **(sizes or {}))
         if tiles is not None:
-            seg.tile_small_people = tiles
+            seg.tile_small_people, seg.tile_hold = tiles
         return seg
 
     segmenter = opened()
     result = evaluate(segmenter, items)
-    row = {"path": str(path), "sizes": asdict(segmenter.sizes), "tiles": segmenter.tile_small_people, "sources": {s: r["miou"] for s, r in result["sources"].items()},
+    row = {"path": str(path), "sizes": asdict(segmenter.sizes),
+           "tiles": [segmenter.tile_small_people, segmenter.tile_hold],
+           "sources": {s: r["miou"] for s, r in result["sources"].items()},
            "per_image": {im["name"]: (im["source"], im["iou"]) for im in result["per_image"]}}
     # every item goes through the turned and pasted passes, as eval.py does, so the pasted positions
     # (one seeded draw per item in order) are the same as there
@@ -250,8 +252,9 @@ def main(argv=None) -> int:
     p.add_argument("--data", required=True)
     p.add_argument("--split", default="val")
     p.add_argument("--candidate", action="append", default=[], help="NAME=WEIGHTS; the first is the incumbent")
-    p.add_argument("--tiles", action="append", default=[], metavar="NAME=on|off",
-                   help="that candidate's tiled look at stills of small people (default: the app's)")
+    p.add_argument("--tiles", action="append", default=[], metavar="NAME=off|on|unheld",
+                   help="that candidate's tiled look at stills of small people: on is held to the first look "
+                        "(default: the app's)")
     p.add_argument("--sizes", action="append", default=[],
                    help="NAME=large:320,from:0.5,small:224: that candidate's input sizes by the people found "
                         "(default: the app's); the same weights may be given under several names")
@@ -283,11 +286,13 @@ def main(argv=None) -> int:
         candidates = [(name, Path(path)) for name, path in parse_pairs(args.candidate, "--candidate")]
         floors = {s: float(v) for s, v in parse_pairs(args.floor, "--floor")}
         sizes = {name: parse_sizes(spec) for name, spec in parse_pairs(args.sizes, "--sizes")}
+        from fastvit_fx.segment.segmenter import TILE_CHOICES
+
         tiles = {}
         for name, value in parse_pairs(args.tiles, "--tiles"):
-            if value not in ("on", "off"):
-                raise ValueError(f"--tiles {name}={value}: expected on or off")
-            tiles[name] = value == "on"
+            if value not in TILE_CHOICES:
+                raise ValueError(f"--tiles {name}={value}: expected off, on or unheld")
+            tiles[name] = TILE_CHOICES[value]
         max_drops = {}
         for s, v in parse_pairs(args.max_drop, "--max-drop"):
             try:

@@ -21,6 +21,7 @@ import numpy as np  # noqa: E402
 
 from fastvit_fx.segment import open_segmenter  # noqa: E402
 from fastvit_fx.segment.input_size import InputSizes  # noqa: E402
+from fastvit_fx.segment.segmenter import TILE_CHOICES  # noqa: E402
 from fastvit_fx.training.data import load_backgrounds, read_manifest  # noqa: E402
 from fastvit_fx.training.evaluate import (STANDING_SOURCES, evaluate, evaluate_pasted_groups,  # noqa: E402
                                           evaluate_video)
@@ -110,8 +111,9 @@ def main(argv=None) -> int:
                         "(as the app runs a camera) and report per-sequence mIoU and flicker")
     p.add_argument("--grey-guide", dest="color_guide", action="store_false",
                    help="guided upsampling by grey, not colour (the older default, for comparison)")
-    p.add_argument("--tiles", choices=("on", "off"), default=None,
-                   help="the tiled look at stills of small people (default: the app's)")
+    p.add_argument("--tiles", choices=TILE_CHOICES, default=None,
+                   help="the tiled look at stills of small people: off, on (held to the first look) or unheld "
+                        "(default: the app's)")
     p.add_argument("--large-size", type=int, default=None,
                    help="input size for frames whose tallest person found is at least --large-from of the "
                         "frame (0: the base size; default: the app's)")
@@ -132,7 +134,7 @@ def main(argv=None) -> int:
     seg.color_guide = args.color_guide
     seg.sizes = chosen_sizes(seg.sizes, args)
     if args.tiles is not None:
-        seg.tile_small_people = args.tiles == "on"
+        seg.tile_small_people, seg.tile_hold = TILE_CHOICES[args.tiles]
     if args.video:
         return report_video(evaluate_video(seg, items), seg, args)
     bgs = load_backgrounds(args.backgrounds) if args.wide or args.paste_height or args.paste_group else None

@@ -205,3 +205,16 @@ def test_a_still_of_small_people_spread_wide_gets_a_tiled_look_and_video_never_d
     for _ in range(3):
         video(spread)
     assert len(vbackend.inputs) == 3  # one look a frame
+
+
+def test_the_tiled_look_is_held_to_the_first_looks_probability():
+    spread = scene(person=None)
+    spread[300:450, 100:160] = 250
+    spread[300:450, 1120:1180] = 250
+    seg, _ = make_segmenter()
+    seg.tile_small_people, seg.tile_hold = True, 0.35
+    first_only, _ = make_segmenter()
+    first = first_only(spread)
+    mask = seg(spread)
+    assert np.all(np.abs(mask - first) <= 0.35 + 1e-6)  # nowhere further than the hold from the first look
+    assert mask[375, 130] > 0.5 and mask[200, 640] < 0.5

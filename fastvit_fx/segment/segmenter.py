@@ -23,6 +23,12 @@ from .zoom import MAX_UPSCALE, ZoomTracker, paste_feathered, person_box, scale_b
 # (val street in wide frames: 27 frames worse, 22 better; model card, "A tiled second look at stills of
 # small people"). Video never tiles: the live budget is one pass a frame.
 TILE_SMALL_PEOPLE = False
+# The tiled look's result is held within this much of the first look's own probability (None: not held),
+# as the guided filter is (refine.NETWORK_HOLD): the halves may settle people the first look was unsure
+# of, and may not paint what it called background.
+TILE_HOLD: float | None = 0.35
+# the ways of looking at such stills that the measuring scripts name: (tile_small_people, tile_hold)
+TILE_CHOICES = {"off": (False, None), "on": (True, TILE_HOLD), "unheld": (True, None)}
 
 # Longer than this since the previous frame (a stall, a clip at a few frames a second), the person may be
 # anywhere: the tracked crop is dropped and the frame looked at whole. At 30 fps it is 7 frames, less than
@@ -79,6 +85,7 @@ class Segmenter:
         self.smoother = TemporalSmoother() if smooth else None
         self.zoom = zoom
         self.tile_small_people = TILE_SMALL_PEOPLE  # stills only: see TILE_SMALL_PEOPLE
+        self.tile_hold = TILE_HOLD
         self._fixed_hw = getattr(self.backend, "input_hw", None)  # Core ML: one input shape
         chosen_sizes = size is None and self._fixed_hw is None
         self.sizes = InputSizes(base, large=LARGE_PEOPLE_SIZE if chosen_sizes else None,
@@ -164,6 +171,9 @@ class Segmenter:
                             x0, y0, x1, y1 = tile
                             paste_feathered(mask, self._look(frame_bgr[y0:y1, x0:x1], size)[0], tile)
                             net_ms += self.last_ms
+                        if self.tile_hold is not None:
+                            first = cv2.resize(prob, (hw[1], hw[0]), interpolation=cv2.INTER_LINEAR)
+                            np.clip(mask, first - self.tile_hold, first + self.tile_hold, out=mask)
             if region is not None:
                 x0, y0, x1, y1 = region
                 paste_feathered(mask, self._look(frame_bgr[y0:y1, x0:x1], size)[0], region)
