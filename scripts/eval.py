@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import asdict, replace
 import sys
+from dataclasses import asdict, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
