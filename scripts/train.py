@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from fastvit_fx.training.augment import parse_framings  # noqa: E402
+from fastvit_fx.training.augment import parse_framings, parse_scene_scales  # noqa: E402
 from fastvit_fx.model import ModelConfig  # noqa: E402
 from fastvit_fx.training.loop import TrainConfig, parse_depths, train  # noqa: E402
 
@@ -37,6 +37,11 @@ def main(argv=None) -> int:
         parse_framings(args.framings)
     except ValueError as exc:
         print(f"error: --framings: {exc}", file=sys.stderr)
+        return 2
+    try:
+        parse_scene_scales(args.scene_scales)
+    except ValueError as exc:
+        print(f"error: --scene-scales: {exc}", file=sys.stderr)
         return 2
     try:
         ModelConfig(depths=parse_depths(args.depths))

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 import torch
 
-from fastvit_fx.training.augment import IGNORE, make_sample, paste_clutter, turn_cutout
+from fastvit_fx.training.augment import (IGNORE, make_sample, parse_scene_scales, paste_clutter, person_free_crop,
+                                         turn_cutout, zoomed_out_scene)
 from fastvit_fx.training.data import (AugmentedPeople, parse_loss_weights, parse_shares, read_manifest,
                                       sequence_name, source_sample_weights, valid_map)
 from fastvit_fx.training.evaluate import evaluate_video, flicker, score_mask
@@ -247,3 +248,83 @@ def test_a_scene_source_with_unlabelled_pixels_trains_and_is_scored(tmp_path):
     assert "camvid-street" in result["val"]["sources"]
     row = list(csv.DictReader(open(out / "log.csv")))[-1]
     assert row["val_street"] != ""
+
+
+def _street_frame():
+    """A 240x320 scene: one small person, a patch nobody labelled, the rest background."""
+    rng = np.random.default_rng(5)
+    img = rng.integers(0, 255, (240, 320, 3), dtype=np.uint8)
+    mask = np.zeros((240, 320), np.uint8)
+    mask[100:150, 200:215] = 255
+    mask[180:220, 20:60] = IGNORE
+    return img, mask
+
+
+def test_a_zoomed_out_scene_is_smaller_than_any_whole_frame_sample_and_keeps_its_labels():
+    img, mask = _street_frame()
+    for seed in range(8):
+        frame, label = zoomed_out_scene(np.random.default_rng(seed), img, mask, 96, [], faults_p=0.0)
+        assert frame.shape == (96, 96, 3) and label.shape == (96, 96)
+        person = label == 255
+        ys, xs = np.nonzero(person)
+        # the person is 50/240 of the frame, drawn at 0.4-0.85 of the sample's side (x 96/320)
+        assert 0.4 * 50 * 96 / 320 - 1 <= ys.max() - ys.min() + 1 <= 0.85 * 50 * 96 / 320 + 1
+        assert (label == IGNORE).any()  # unlabelled stays unlabelled, not half a person
+        assert set(np.unique(label)) <= {0, IGNORE, 255}
+        assert (label == 0).mean() > 0.4  # the surround is background
+
+
+def test_a_person_free_crop_holds_no_person_and_none_where_the_person_fills_the_frame():
+    img, mask = _street_frame()
+    found, found_unlabelled = 0, False
+    for seed in range(8):
+        drawn = person_free_crop(np.random.default_rng(seed), img, mask, 64, faults_p=0.0)
+        if drawn is None:
+            continue
+        found += 1
+        frame, label = drawn
+        assert frame.shape == (64, 64, 3) and set(np.unique(label)) <= {0, IGNORE}
+        found_unlabelled = found_unlabelled or (label == IGNORE).any()
+    assert found >= 6  # most of this street is free of people
+    assert found_unlabelled  # a crop over the unlabelled patch keeps it unlabelled, not background
+    full = np.full((240, 320), 255, np.uint8)
+    assert person_free_crop(np.random.default_rng(0), img, full, 64) is None
+
+
+def test_scene_scales_are_parsed_and_bad_ones_named():
+    assert parse_scene_scales(None) == {"out": 0.0, "negative": 0.0}
+    assert parse_scene_scales("out=0.25,negative=0.15") == {"out": 0.25, "negative": 0.15}
+    with pytest.raises(ValueError, match="'far'"):
+        parse_scene_scales("far=0.2")
+    with pytest.raises(ValueError, match="at most 1"):
+        parse_scene_scales("out=0.7,negative=0.6")
+
+
+def test_scene_samples_at_other_scales_learn_from_their_labels_and_leave_other_samples_alone(tmp_path):
+    img, mask = _street_frame()
+    root = tmp_path / "data"
+    (root / "images").mkdir(parents=True)
+    (root / "masks").mkdir()
+    rows = [["image", "mask", "source", "style", "split"]]
+    for i in range(6):
+        cv2.imwrite(str(root / f"images/s{i}.png"), img)
+        cv2.imwrite(str(root / f"masks/s{i}.png"), mask)
+        rows.append([f"images/s{i}.png", f"masks/s{i}.png", "camvid-street", "scene", "train"])
+    cv2.imwrite(str(root / "images/p.png"), img)
+    cv2.imwrite(str(root / "masks/p.png"), np.where(mask == 255, 255, 0).astype(np.uint8))
+    rows.append(["images/p.png", "masks/p.png", "shen2016-portraits", "portrait", "train"])
+    with open(root / "manifest.csv", "w", newline="") as f:
+        csv.writer(f).writerows(rows)
+    items = read_manifest(root, "train")
+    args = dict(teach_sources=("camvid-street",), loss_weights={"camvid-street": 0.0})
+    plain = AugmentedPeople(items, [], 64, (0.5,) * 3, (0.25,) * 3, **args)
+    scaled = AugmentedPeople(items, [], 64, (0.5,) * 3, (0.25,) * 3, scene_scales={"negative": 1.0}, **args)
+    for i in range(6):
+        x, y, valid, teach, weight = scaled[i]
+        assert not y.any() and float(teach) == 0.0 and float(weight) == 1.0  # a true negative, learned
+        assert float(plain[i][3]) == 1.0 and float(plain[i][4]) == 0.0  # the source's own settings
+    # a source with no scene style is never drawn another way, and draws exactly what it did
+    assert torch.equal(plain[6][0], scaled[6][0])
+    out = AugmentedPeople(items, [], 64, (0.5,) * 3, (0.25,) * 3, scene_scales={"out": 1.0}, **args)
+    y = out[0][1]
+    assert (y[0] > 0.5).any() and (y[0] == 0).float().mean() > 0.4

@@ -256,11 +256,12 @@ def camera_faults(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
-def lens_and_camera(frame: np.ndarray, label: np.ndarray, rng: np.random.Generator, faults_p: float = 1.0):
-    """The last steps of every sample: sometimes a shallow depth of field, then (with probability
-    faults_p) the camera's faults."""
+def lens_and_camera(frame: np.ndarray, label: np.ndarray, rng: np.random.Generator, faults_p: float = 1.0,
+                    defocus: bool = True):
+    """The last steps of every sample: sometimes (where `defocus`) a shallow depth of field, then
+    (with probability faults_p) the camera's faults."""
     frame, label = np.ascontiguousarray(frame), np.ascontiguousarray(label)
-    if rng.random() < DEFOCUS_P:
+    if rng.random() < DEFOCUS_P and defocus:
         frame = defocus_background(frame, label, rng)
     if rng.random() < faults_p:
         if rng.random() < NIGHT_P / max(faults_p, 1e-6):  # NIGHT_P of all samples, a kind of fault
@@ -297,6 +298,84 @@ def whole_photo(rng: np.random.Generator, img: np.ndarray, mask: np.ndarray, out
         frame, label = frame[:, ::-1], label[:, ::-1]
     frame, label = lens_and_camera(frame, label, rng, faults_p)
     return letterbox_into(frame, np.ascontiguousarray(label), out_size, out_size, pad_value)
+
+
+# Scene frames beyond the scales a whole-frame sample shows (whole_photo: 0.55-1.0 of the frame,
+# filling the sample). In a 1280x720 camera frame a street reaches the network smaller than that, and
+# the zoom looks at it closer: there the network paints cars, trees and shop fronts as people (val
+# street inside webcam-sized frames: five false pixels for each true one through the app's path,
+# against one for one at the trained scale). 'out': the whole frame shrunk inside the sample;
+# 'negative': a close crop holding no person at all, every pixel a true background.
+SCENE_SCALES = {"out": 0.0, "negative": 0.0}
+
+
+def parse_scene_scales(text: str | None) -> dict[str, float]:
+    """'out=0.25,negative=0.15' -> the share of a scene source's samples drawn each way (0 where not
+    named); None -> none (every scene sample is a whole frame, as before)."""
+    mix = dict(SCENE_SCALES)
+    for part in (text or "").split(","):
+        if not part.strip():
+            continue
+        name, _, value = part.partition("=")
+        name = name.strip()
+        if name not in SCENE_SCALES:
+            raise ValueError(f"unknown scene scale {name!r} (known: {', '.join(SCENE_SCALES)})")
+        try:
+            mix[name] = float(value)
+        except ValueError:
+            raise ValueError(f"{part!r} is not scale=probability") from None
+    if min(mix.values()) < 0 or sum(mix.values()) > 1:
+        raise ValueError(f"{text!r} needs probabilities >= 0 that sum to at most 1")
+    return mix
+
+
+def zoomed_out_scene(rng: np.random.Generator, img: np.ndarray, mask: np.ndarray, out_size: int,
+                     backgrounds: list[np.ndarray], pad_value: tuple[int, int, int] = (104, 116, 124),
+                     faults_p: float = 1.0, scale: tuple[float, float] = (0.4, 0.85)):
+    """The whole scene frame shrunk to `scale` of the sample's side, somewhere in it, on the letterbox
+    pad or on a person-free scene: a street or a room as a wide camera frame shows it, smaller than
+    any whole-frame sample. The surround is labelled background; IGNORE stays IGNORE."""
+    h, w = img.shape[:2]
+    s = rng.uniform(*scale) * out_size / max(h, w)
+    nh, nw = max(8, round(h * s)), max(8, round(w * s))
+    if backgrounds and rng.random() < 0.5:
+        canvas = random_crop_to(backgrounds[int(rng.integers(len(backgrounds)))], out_size, out_size, rng,
+                                min_scale=0.4)
+    else:
+        canvas = np.empty((out_size, out_size, 3), np.uint8)
+        canvas[:] = pad_value
+    label = np.zeros((out_size, out_size), np.uint8)
+    y0, x0 = int(rng.integers(0, out_size - nh + 1)), int(rng.integers(0, out_size - nw + 1))
+    if rng.random() < 0.5:
+        img, mask = img[:, ::-1], mask[:, ::-1]
+    canvas[y0:y0 + nh, x0:x0 + nw] = cv2.resize(img, (nw, nh), interpolation=cv2.INTER_AREA)
+    # nearest keeps IGNORE a region of its own; a linear blend would be read as half a person
+    label[y0:y0 + nh, x0:x0 + nw] = cv2.resize(np.ascontiguousarray(mask), (nw, nh), interpolation=cv2.INTER_NEAREST)
+    # no shallow depth of field: it would blur the shrunk street around its sharp people, a cue no
+    # real wide frame gives
+    return lens_and_camera(canvas, label, rng, faults_p, defocus=False)
+
+
+def person_free_crop(rng: np.random.Generator, img: np.ndarray, mask: np.ndarray, out_size: int,
+                     faults_p: float = 1.0, side: tuple[float, float] = (0.25, 0.5), tries: int = 12):
+    """A close crop (`side` of the frame's shorter side, square) of a scene frame that holds no person,
+    enlarged to the sample: cars, shop fronts, shelves and chairs seen as closely as the zoom sees
+    them, labelled background (unlabelled pixels in it stay IGNORE: a cyclist is not a negative).
+    None when `tries` windows all touch a person (a frame the person fills)."""
+    h, w = mask.shape[:2]
+    for _ in range(tries):
+        c = max(8, int(min(h, w) * rng.uniform(*side)))
+        y0, x0 = int(rng.integers(0, h - c + 1)), int(rng.integers(0, w - c + 1))
+        window = mask[y0:y0 + c, x0:x0 + c]
+        # no person, nor a resize's blend of one (IGNORE and its blends with background are < 192)
+        if window.max() < 192:
+            frame = cv2.resize(img[y0:y0 + c, x0:x0 + c], (out_size, out_size), interpolation=cv2.INTER_LINEAR)
+            unlabelled = cv2.resize(window, (out_size, out_size), interpolation=cv2.INTER_NEAREST) > 64
+            label = np.where(unlabelled, IGNORE, 0).astype(np.uint8)
+            if rng.random() < 0.5:
+                frame, label = frame[:, ::-1], label[:, ::-1]
+            return lens_and_camera(frame, label, rng, faults_p)
+    return None
 
 
 def make_sample(rng: np.random.Generator, img: np.ndarray, mask: np.ndarray,

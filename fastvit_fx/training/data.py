@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from .augment import IGNORE, make_sample
+from .augment import IGNORE, make_sample, person_free_crop, zoomed_out_scene
 
 # Each source's share of the samples drawn in an epoch. The failures in the wild are in the scene
 # sources (people by furniture, far away, in groups, in unusual poses), so they get about half the
@@ -169,12 +169,18 @@ class AugmentedPeople(Dataset):
     """Each index yields a freshly augmented webcam-like frame (new randomness every epoch):
     (image, label, valid map, teach, loss weight): teach 1.0 for samples of `teach_sources` (a
     teacher is matched on them), else 0.0; loss weight from `loss_weights` by source (1.0 where
-    not named), what the sample's own segmentation loss is multiplied by."""
+    not named), what the sample's own segmentation loss is multiplied by.
+
+    scene_scales ({'out': p, 'negative': p}, augment.parse_scene_scales): the share of scene-source
+    samples drawn shrunk inside the sample or as a person-free close crop. Those samples are scales
+    the teacher was not made for, so they learn from their own labels (teach 0.0, loss weight 1.0),
+    whatever their source's settings."""
 
     def __init__(self, items: list[Item], backgrounds: list[np.ndarray], size: int,
                  mean, std, seed: int = 0, max_side: int = 400,
                  framings: dict[str, float] | None = None, faults_p: float = 1.0,
-                 teach_sources: tuple[str, ...] = (), loss_weights: dict[str, float] | None = None) -> None:
+                 teach_sources: tuple[str, ...] = (), loss_weights: dict[str, float] | None = None,
+                 scene_scales: dict[str, float] | None = None) -> None:
         self.items = items
         self.teach = [float(it.source in teach_sources) for it in items]
         self.loss_weight = [float((loss_weights or {}).get(it.source, 1.0)) for it in items]
@@ -192,6 +198,7 @@ class AugmentedPeople(Dataset):
         self.std = np.array(std, np.float32).reshape(3, 1, 1)
         self.seed = seed
         self.framings, self.faults_p = framings, faults_p
+        self.scene_scales = scene_scales or {}
         self.epoch = 0
 
     def __len__(self) -> int:
@@ -201,13 +208,30 @@ class AugmentedPeople(Dataset):
         rng = np.random.default_rng((self.seed, self.epoch, index))
         img, mask = self.pairs[index]
         item = self.items[index]
-        frame, label = make_sample(rng, img, mask, self.backgrounds, self.cutouts, self.size,
-                                   scene_people=self.scene_people, framings=self.framings,
-                                   faults_p=self.faults_p, scene=item.style == "scene",
-                                   pose_cutout=item.source in POSE_SOURCES)
+        teach, loss_weight = self.teach[index], self.loss_weight[index]
+        drawn = self._scene_at_other_scale(index) if item.style == "scene" and self.scene_scales else None
+        if drawn is not None:
+            (frame, label), teach, loss_weight = drawn, 0.0, 1.0
+        else:
+            frame, label = make_sample(rng, img, mask, self.backgrounds, self.cutouts, self.size,
+                                       scene_people=self.scene_people, framings=self.framings,
+                                       faults_p=self.faults_p, scene=item.style == "scene",
+                                       pose_cutout=item.source in POSE_SOURCES)
         x = frame[:, :, ::-1].transpose(2, 0, 1).astype(np.float32) / 255.0
         x = (x - self.mean) / self.std
         valid = valid_map(label, self.has_ignore[index])
         y = np.where(valid > 0, label.astype(np.float32) / 255.0, 0.0).astype(np.float32)
         return (torch.from_numpy(x), torch.from_numpy(y[None]), torch.from_numpy(valid[None]),
-                torch.tensor(self.teach[index]), torch.tensor(self.loss_weight[index]))
+                torch.tensor(teach), torch.tensor(loss_weight))
+
+    def _scene_at_other_scale(self, index: int):
+        """A scene frame shrunk or a person-free close crop of it, with the chance `scene_scales`
+        gives each, else None. Its own random stream: the other samples stay as they were without it."""
+        rng = np.random.default_rng((self.seed, self.epoch, index, 1))
+        img, mask = self.pairs[index]
+        r = rng.random()
+        if r < self.scene_scales.get("negative", 0.0):
+            return person_free_crop(rng, img, mask, self.size, self.faults_p)
+        if r < self.scene_scales.get("negative", 0.0) + self.scene_scales.get("out", 0.0):
+            return zoomed_out_scene(rng, img, mask, self.size, self.backgrounds, faults_p=self.faults_p)
+        return None

@@ -18,7 +18,7 @@ import torch.distributed as dist
 from torch.utils.data import DataLoader, DistributedSampler, WeightedRandomSampler
 
 from ..model import ModelConfig, build_model, save_weights
-from .augment import parse_framings
+from .augment import parse_framings, parse_scene_scales
 from .batch_norm import batch_norms
 from .data import (TEACH_SOURCES, AugmentedPeople, load_backgrounds, parse_loss_weights, parse_shares, parse_sources,
                    read_manifest, source_sample_weights)
@@ -94,6 +94,9 @@ class TrainConfig:
     # each source's segmentation loss multiplied: 'camvid-street=3' (sources not named: 1). Unlike a
     # larger share it adds no samples, so the other sources are seen as often as before
     source_loss_weights: str | None = None
+    # scene frames at other scales than a whole frame: 'out=0.25,negative=0.15', the share of scene
+    # samples shrunk inside the sample or cropped close where no person is (augment.parse_scene_scales)
+    scene_scales: str | None = None
 
 
 # the log's column for each source's val mIoU
@@ -332,10 +335,14 @@ def train(cfg: TrainConfig, log=print) -> dict:
     loss_weights = parse_loss_weights(cfg.source_loss_weights, {it.source for it in items})
     if loss_weights:
         log("segmentation loss weighted: " + ", ".join(f"{k} x{v:g}" for k, v in loss_weights.items()))
+    scene_scales = parse_scene_scales(cfg.scene_scales)
+    if any(scene_scales.values()):
+        log("scene samples at other scales: " + ", ".join(f"{k} {v:.0%}" for k, v in scene_scales.items()))
     dataset = AugmentedPeople(items, load_backgrounds(cfg.backgrounds), cfg.size,
                               model_cfg.mean, model_cfg.std, seed=cfg.seed,
                               framings=parse_framings(cfg.framings), faults_p=cfg.faults,
-                              teach_sources=teach_sources, loss_weights=loss_weights)
+                              teach_sources=teach_sources, loss_weights=loss_weights,
+                              scene_scales=scene_scales)
     if world > 1:
         sampler = DistributedSampler(dataset, shuffle=True)
     elif cfg.source_shares == "off":
