@@ -104,6 +104,8 @@ def main(argv=None) -> int:
     p.add_argument("--worst-grid", default=None, help="write a PNG of the worst images here")
     p.add_argument("--worst", type=int, default=8)
     p.add_argument("--json", default=None, help="write the numbers here, with each image's IoU (per_image)")
+    p.add_argument("--source", action="append", default=None, metavar="NAME",
+                   help="score only this source's images (repeatable; default: every source)")
     p.add_argument("--no-zoom", dest="zoom", action="store_false",
                    help="one network pass per image (no closer look at small people)")
     p.add_argument("--video", action="store_true",
@@ -126,6 +128,14 @@ def main(argv=None) -> int:
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if args.source:
+        known = {it.source for it in items}
+        unknown = [name for name in args.source if name not in known]
+        if unknown:
+            print(f"error: --source {unknown[0]}: no such source in {args.data} "
+                  f"(known: {', '.join(sorted(known))})", file=sys.stderr)
+            return 2
+        items = [it for it in items if it.source in args.source]
     if not items:
         print(f"error: {args.data}: no '{args.split}' rows in manifest.csv", file=sys.stderr)
         return 2
@@ -149,9 +159,12 @@ def main(argv=None) -> int:
                   wide=args.wide,
                   paste_height=args.paste_height, rotate=args.rotate,
                   split=args.split)
-    print(f"{'source':24s} {'n':>4s} {'mIoU':>7s} {'boundary F':>11s}")
+    print(f"{'source':24s} {'n':>4s} {'mIoU':>7s} {'boundary F':>11s} {'true px':>11s} {'false px':>11s} "
+          f"{'missed px':>11s}")
     for source, r in result["sources"].items():
-        print(f"{source:24s} {r['n']:4d} {r['miou']:7.4f} {r['boundary_f']:11.4f}")
+        px = r["pixels"]
+        print(f"{source:24s} {r['n']:4d} {r['miou']:7.4f} {r['boundary_f']:11.4f} {px['true']:11,d} "
+              f"{px['false']:11,d} {px['missed']:11,d}")
     print(f"{'all':24s} {result['n']:4d} {result['miou']:7.4f} {result['boundary_f']:11.4f}")
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2))

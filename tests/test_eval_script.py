@@ -34,3 +34,20 @@ def test_pasted_groups_need_enough_standing_people_and_score_them(tmp_path, caps
     assert eval_script.main(args + ["--json", str(out)]) == 0
     result = json.loads(out.read_text())
     assert result["n"] == 3 and result["paste_group"] == 2 and 0.0 <= result["miou"] <= 1.0
+
+
+def test_one_source_is_scored_with_its_pooled_pixels_and_an_unknown_one_is_named(tmp_path, capsys):
+    root = make_dataset(tmp_path / "data", n_train=1, n_val=3)
+    torch.manual_seed(0)
+    weights = save_weights(build_model(head_width=16, input_size=64), tmp_path / "w.safetensors")
+    args = ["--data", str(root), "--weights", str(weights), "--backend", "torch"]
+    assert eval_script.main(args + ["--source", "camvid-street"]) == 2
+    err = capsys.readouterr().err
+    assert "--source camvid-street" in err and "synthetic" in err and err.count("\n") == 1
+    out = tmp_path / "one.json"
+    assert eval_script.main(args + ["--source", "synthetic", "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert list(result["sources"]) == ["synthetic"] and result["n"] == 3
+    px = result["sources"]["synthetic"]["pixels"]
+    assert px["true"] + px["missed"] > 0  # every synthetic val image has a person to find
+    assert all(v >= 0 for v in px.values())

@@ -15,7 +15,7 @@ from fastvit_fx.training.augment import (IGNORE, make_sample, parse_scene_scales
                                          turn_cutout, zoomed_out_scene)
 from fastvit_fx.training.data import (AugmentedPeople, parse_loss_weights, parse_shares, read_manifest,
                                       sequence_name, source_sample_weights, valid_map)
-from fastvit_fx.training.evaluate import evaluate_video, flicker, score_mask
+from fastvit_fx.training.evaluate import evaluate_video, flicker, pixel_counts, score_mask
 from fastvit_fx.training.losses import segmentation_loss
 from fastvit_fx.training.loop import TrainConfig, selection_score, train
 
@@ -90,6 +90,9 @@ def test_scores_leave_unlabelled_pixels_out():
     assert bf == 1.0
     pred[0:3, 0:3] = True  # a false blob in labelled background does count
     assert score_mask(pred, truth)[0] == pytest.approx(50 / 59)
+    # pooled: 40 found, the blob's 9 false, the cyclist's 50 counted nowhere, 10 of the person missed
+    pred[5:7, 5:10] = False
+    assert pixel_counts(pred, truth).tolist() == [40, 9, 10]
 
 
 def test_sources_are_drawn_in_their_shares_whatever_their_size():

@@ -104,10 +104,21 @@ def score_mask(pred: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
     return iou(pred[labelled], gt[labelled]), boundary_f(pred, np.where(unlabelled, pred, gt))
 
 
+def pixel_counts(pred: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """(true, false, missed) person pixels of a boolean prediction over the truth's labelled pixels:
+    pooled over a source they say where its errors are (a person missed, or the street painted)
+    where a per-image mean cannot."""
+    labelled = truth != IGNORE
+    gt = truth > 127
+    return np.array([np.count_nonzero(pred & gt & labelled), np.count_nonzero(pred & ~gt & labelled),
+                     np.count_nonzero(~pred & gt & labelled)], np.int64)
+
+
 def evaluate(segmenter, items: list[Item], wide: bool = False,
              backgrounds: list[np.ndarray] | None = None, keep_worst: int = 0,
              paste_height: float | None = None, rotate: int = 0) -> dict:
-    """Mean per-image person IoU ("mIoU"), boundary F, per source and overall.
+    """Mean per-image person IoU ("mIoU"), boundary F and the pooled pixels (pixel_counts), per
+    source, and mIoU and boundary F overall.
 
     keep_worst > 0 also returns the worst images as (iou, name, frame, truth, pred) for a report.
     paste_height: instead of the photo, the person cut out and pasted that fraction of a 1280x720
@@ -116,6 +127,7 @@ def evaluate(segmenter, items: list[Item], wide: bool = False,
     """
     rng = np.random.default_rng(0)
     per_source: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    pixels: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(3, np.int64))
     worst: list = []
     per_image: list[dict] = []
     for i, item in enumerate(items):
@@ -130,6 +142,7 @@ def evaluate(segmenter, items: list[Item], wide: bool = False,
         pred = prob > 0.5
         score, bf = score_mask(pred, truth)
         per_source[item.source].append((score, bf))
+        pixels[item.source] += pixel_counts(pred, truth)
         per_image.append({"name": item.name, "source": item.source, "iou": float(score)})
         if keep_worst:
             worst.append((score, item.name, img, truth, (prob * 255).astype(np.uint8)))
@@ -139,8 +152,10 @@ def evaluate(segmenter, items: list[Item], wide: bool = False,
     all_scores = []
     for source, scores in sorted(per_source.items()):
         arr = np.array(scores)
+        true, false, missed = (int(v) for v in pixels[source])
         result["sources"][source] = {"n": len(arr), "miou": float(arr[:, 0].mean()),
-                                     "boundary_f": float(arr[:, 1].mean())}
+                                     "boundary_f": float(arr[:, 1].mean()),
+                                     "pixels": {"true": true, "false": false, "missed": missed}}
         all_scores.extend(scores)
     arr = np.array(all_scores) if all_scores else np.zeros((0, 2))
     result["miou"] = float(arr[:, 0].mean()) if len(arr) else float("nan")
