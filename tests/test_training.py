@@ -359,13 +359,16 @@ def test_framing_mix_and_fault_share_steer_the_samples():
             parse_framings(bad)
 
 
-def test_train_script_names_a_bad_framing(tmp_path, capsys):
+def test_train_script_names_a_bad_framing_or_scene_scale(tmp_path, capsys):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
     import train as train_script
 
     root = make_dataset(tmp_path / "d", n_train=1, n_val=1)
     assert train_script.main(["--data", str(root), "--framings", "whole=1,crowd=1"]) == 2
     assert "crowd" in capsys.readouterr().err
+    assert train_script.main(["--data", str(root), "--scene-scales", "far=0.2"]) == 2
+    err = capsys.readouterr().err
+    assert "--scene-scales" in err and "far" in err and err.count("\n") == 1
 
 
 def test_defocused_background_blurs_the_scene_and_leaves_the_person_sharp():
