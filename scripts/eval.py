@@ -105,7 +105,9 @@ def main(argv=None) -> int:
     p.add_argument("--worst", type=int, default=8)
     p.add_argument("--json", default=None, help="write the numbers here, with each image's IoU (per_image)")
     p.add_argument("--source", action="append", default=None, metavar="NAME",
-                   help="score only this source's images (repeatable; default: every source)")
+                   help="score only this source's images and sequences (repeatable; default: every source; "
+                        "the others still take their turn at the scenes, so scores match a full run's; "
+                        "--paste-group always draws from the full-body photos)")
     p.add_argument("--no-zoom", dest="zoom", action="store_false",
                    help="one network pass per image (no closer look at small people)")
     p.add_argument("--video", action="store_true",
@@ -135,7 +137,6 @@ def main(argv=None) -> int:
             print(f"error: --source {unknown[0]}: no such source in {args.data} "
                   f"(known: {', '.join(sorted(known))})", file=sys.stderr)
             return 2
-        items = [it for it in items if it.source in args.source]
     if not items:
         print(f"error: {args.data}: no '{args.split}' rows in manifest.csv", file=sys.stderr)
         return 2
@@ -146,12 +147,14 @@ def main(argv=None) -> int:
     if args.tiles is not None:
         seg.tile_small_people, seg.tile_hold = TILE_CHOICES[args.tiles]
     if args.video:
-        return report_video(evaluate_video(seg, items), seg, args)
+        return report_video(evaluate_video(seg, [it for it in items if not args.source or it.source in args.source]),
+                            seg, args)
     bgs = load_backgrounds(args.backgrounds) if args.wide or args.paste_height or args.paste_group else None
     if args.paste_group:
         return report_groups(seg, [it for it in items if it.source in STANDING_SOURCES], bgs, args)
     result = evaluate(seg, items, wide=args.wide, backgrounds=bgs, keep_worst=args.worst if args.worst_grid else 0,
-                      paste_height=args.paste_height, rotate=args.rotate)
+                      paste_height=args.paste_height, rotate=args.rotate,
+                      sources=set(args.source) if args.source else None)
     worst = result.pop("worst", None)
     if worst and args.worst_grid:
         worst_grid(worst, Path(args.worst_grid))

@@ -51,3 +51,40 @@ def test_one_source_is_scored_with_its_pooled_pixels_and_an_unknown_one_is_named
     px = result["sources"]["synthetic"]["pixels"]
     assert px["true"] + px["missed"] > 0  # every synthetic val image has a person to find
     assert all(v >= 0 for v in px.values())
+
+
+def test_a_source_alone_scores_as_it_does_among_the_rest():
+    """Scenes and pasting positions go by each image's place in the split, so scoring one source
+    alone does not hand its images other scenes."""
+    import numpy as np
+
+    from fastvit_fx.training.data import Item
+    from fastvit_fx.training.evaluate import evaluate
+
+    class SeeScene:  # "finds" a person wherever the frame is bright: depends on the scene behind
+        def reset(self):
+            pass
+
+        def __call__(self, img):
+            return (img.mean(axis=2) > 100).astype(np.float32)
+
+    import cv2
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        items = []
+        for k, source in enumerate(["a", "b", "a", "b"]):
+            img = np.full((60, 80, 3), 60 + 40 * k, np.uint8)
+            mask = np.zeros((60, 80), np.uint8)
+            mask[20:50, 30:50] = 255
+            cv2.imwrite(f"{d}/{k}.png", img)
+            cv2.imwrite(f"{d}/{k}m.png", mask)
+            items.append(Item(str(k), Path(f"{d}/{k}.png"), Path(f"{d}/{k}m.png"), source, "val"))
+        scenes = [np.full((90, 160, 3), v, np.uint8) for v in (20, 200, 90)]
+        for how in ({"wide": True}, {"paste_height": 0.3}):
+            both = evaluate(SeeScene(), items, backgrounds=scenes, **how)
+            alone = evaluate(SeeScene(), items, backgrounds=scenes, sources={"b"}, **how)
+            assert list(alone["sources"]) == ["b"] and alone["n"] == 2
+            assert alone["sources"]["b"] == both["sources"]["b"]
+            # what dropping the other images instead would do: other scenes, other scores
+            dropped = evaluate(SeeScene(), [it for it in items if it.source == "b"], backgrounds=scenes, **how)
+            assert dropped["sources"]["b"] != both["sources"]["b"]

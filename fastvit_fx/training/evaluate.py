@@ -116,7 +116,7 @@ def pixel_counts(pred: np.ndarray, truth: np.ndarray) -> np.ndarray:
 
 def evaluate(segmenter, items: list[Item], wide: bool = False,
              backgrounds: list[np.ndarray] | None = None, keep_worst: int = 0,
-             paste_height: float | None = None, rotate: int = 0) -> dict:
+             paste_height: float | None = None, rotate: int = 0, sources: set[str] | None = None) -> dict:
     """Mean per-image person IoU ("mIoU"), boundary F and the pooled pixels (pixel_counts), per
     source, and mIoU and boundary F overall.
 
@@ -124,6 +124,8 @@ def evaluate(segmenter, items: list[Item], wide: bool = False,
     paste_height: instead of the photo, the person cut out and pasted that fraction of a 1280x720
     frame's height tall (positions from a fixed seed, so runs compare).
     rotate: each photo and its truth turned clockwise by this many degrees first (rotate_pair).
+    sources: score only these sources' images; every other image still takes its turn at the scenes
+    and the pasting positions, so a source scores the same alone as among the rest.
     """
     rng = np.random.default_rng(0)
     per_source: dict[str, list[tuple[float, float]]] = defaultdict(list)
@@ -131,10 +133,15 @@ def evaluate(segmenter, items: list[Item], wide: bool = False,
     worst: list = []
     per_image: list[dict] = []
     for i, item in enumerate(items):
+        skipped = sources is not None and item.source not in sources
+        if skipped and not paste_height:
+            continue
         img, truth = rotate_pair(*load_pair(item), rotate)
         bg = backgrounds[i % len(backgrounds)] if backgrounds else None
         if paste_height:
             img, truth = paste_small_in_wide_frame(img, truth, bg, paste_height, rng)
+            if skipped:  # its draws are made, so the next image is pasted where it always is
+                continue
         elif wide:
             img, truth = place_in_wide_frame(img, truth, bg)
         segmenter.reset()
