@@ -33,22 +33,31 @@ IGNORE = 128  # mask value of "not labelled" in the scene sources: no loss, no s
 
 
 
+def named_probabilities(text: str, known, what: str) -> dict[str, float]:
+    """'a=0.3,b=0.1' -> a probability for each name in `known` (0 where not named); an unknown name
+    or a value that is not a number is a ValueError naming it."""
+    mix = dict.fromkeys(known, 0.0)
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        name, _, value = part.partition("=")
+        name = name.strip()
+        if name not in known:
+            raise ValueError(f"unknown {what} {name!r} (known: {', '.join(known)})")
+        try:
+            mix[name] = float(value)
+        except ValueError:
+            raise ValueError(f"{part!r} is not {what}=probability") from None
+    return mix
+
+
 def parse_framings(text: str | None) -> dict[str, float]:
     """'native=0.3,whole=0.4,...' -> a framing mix (missing modes get 0); None -> FRAMINGS.
 
     For a closing phase on frames closer to the val photos (the way YOLOX ends without mosaic)."""
     if not text:
         return dict(FRAMINGS)
-    mix = dict.fromkeys(FRAMINGS, 0.0)
-    for part in text.split(","):
-        name, _, value = part.partition("=")
-        name = name.strip()
-        if name not in FRAMINGS:
-            raise ValueError(f"unknown framing {name!r} (known: {', '.join(FRAMINGS)})")
-        try:
-            mix[name] = float(value)
-        except ValueError:
-            raise ValueError(f"{part!r} is not framing=probability") from None
+    mix = named_probabilities(text, FRAMINGS, "framing")
     if sum(mix.values()) <= 0 or min(mix.values()) < 0:
         raise ValueError(f"{text!r} needs non-negative probabilities with a positive sum")
     return mix
@@ -312,18 +321,7 @@ SCENE_SCALES = {"out": 0.0, "negative": 0.0}
 def parse_scene_scales(text: str | None) -> dict[str, float]:
     """'out=0.25,negative=0.15' -> the share of a scene source's samples drawn each way (0 where not
     named); None -> none (every scene sample is a whole frame, as before)."""
-    mix = dict(SCENE_SCALES)
-    for part in (text or "").split(","):
-        if not part.strip():
-            continue
-        name, _, value = part.partition("=")
-        name = name.strip()
-        if name not in SCENE_SCALES:
-            raise ValueError(f"unknown scene scale {name!r} (known: {', '.join(SCENE_SCALES)})")
-        try:
-            mix[name] = float(value)
-        except ValueError:
-            raise ValueError(f"{part!r} is not scale=probability") from None
+    mix = named_probabilities(text or "", SCENE_SCALES, "scale")
     if min(mix.values()) < 0 or sum(mix.values()) > 1:
         raise ValueError(f"{text!r} needs probabilities >= 0 that sum to at most 1")
     return mix
