@@ -311,10 +311,10 @@ def whole_photo(rng: np.random.Generator, img: np.ndarray, mask: np.ndarray, out
 
 # Scene frames beyond the scales a whole-frame sample shows (whole_photo: 0.55-1.0 of the frame,
 # filling the sample). In a 1280x720 camera frame a street reaches the network smaller than that, and
-# the zoom looks at it closer: there the network paints cars, trees and shop fronts as people (val
-# street inside webcam-sized frames: five false pixels for each true one through the app's path,
-# against one for one at the trained scale). 'out': the whole frame shrunk inside the sample;
-# 'negative': a close crop holding no person at all, every pixel a true background.
+# there the network paints shop windows and cars as people (val street inside webcam-sized frames:
+# five false pixels for each true one through the app's path, zoom on or off, against one for one at
+# the frames' own size). 'out': the whole frame shrunk inside the sample; 'negative': a close crop
+# holding no person, labelled background (model card: Scene frames shrunk and person-free close crops).
 SCENE_SCALES = {"out": 0.0, "negative": 0.0}
 
 
