@@ -331,3 +331,42 @@ def test_scene_samples_at_other_scales_learn_from_their_labels_and_leave_other_s
     out = AugmentedPeople(items, [], 64, (0.5,) * 3, (0.25,) * 3, scene_scales={"out": 1.0}, **args)
     y = out[0][1]
     assert (y[0] > 0.5).any() and (y[0] == 0).float().mean() > 0.4
+
+
+def test_a_shrunk_frames_background_takes_its_sources_weight_and_its_people_keep_theirs(tmp_path):
+    img, mask = _street_frame()
+    root = tmp_path / "data"
+    (root / "images").mkdir(parents=True)
+    (root / "masks").mkdir()
+    rows = [["image", "mask", "source", "style", "split"]]
+    for i, source in enumerate(["camvid-street", "sbi2015-indoor"]):
+        cv2.imwrite(str(root / f"images/s{i}.png"), img)
+        cv2.imwrite(str(root / f"masks/s{i}.png"), mask)
+        rows.append([f"images/s{i}.png", f"masks/s{i}.png", source, "scene", "train"])
+    with open(root / "manifest.csv", "w", newline="") as f:
+        csv.writer(f).writerows(rows)
+    items = read_manifest(root, "train")
+    street = [i for i, it in enumerate(items) if it.source == "camvid-street"][0]
+    weighted = dict(shrunk_background={"camvid-street": 0.3})
+    out = AugmentedPeople(items, [], 64, (0.5,) * 3, (0.25,) * 3, scene_scales={"out": 1.0}, **weighted)
+    _, y, valid, _, _ = out[street]
+    labelled = valid[0] > 0
+    person, background = labelled & (y[0] > 0.5), labelled & (y[0] == 0)
+    assert person.any() and background.any()
+    assert torch.allclose(valid[0][person], torch.tensor(1.0))
+    assert torch.allclose(valid[0][background], torch.tensor(0.3))
+    # unlabelled pixels stay out, and another source's shrunk frame keeps its background at 1
+    assert (valid[0] == 0).any()
+    _, y2, valid2, _, _ = out[1 - street]
+    assert set(valid2.unique().tolist()) <= {0.0, 1.0} and (valid2[0][y2[0] == 0] == 1).any()
+    # a person-free close crop of the weighted source is a negative at full weight
+    crops = AugmentedPeople(items, [], 64, (0.5,) * 3, (0.25,) * 3, scene_scales={"negative": 1.0}, **weighted)
+    assert set(crops[street][2].unique().tolist()) <= {0.0, 1.0}
+
+
+def test_a_shrunk_background_weight_for_an_unknown_source_is_an_error_naming_it(tmp_path):
+    root = make_video_dataset(tmp_path / "data")
+    cfg = TrainConfig(data=str(root), out=str(tmp_path / "run"), size=32, eval_size=32, batch=2, epochs=1,
+                      workers=0, head_width=16, shrunk_background_weights="camvid=0.3")
+    with pytest.raises(ValueError, match="camvid"):
+        train(cfg, log=lambda *_: None)

@@ -174,13 +174,16 @@ class AugmentedPeople(Dataset):
     scene_scales ({'out': p, 'negative': p}, augment.parse_scene_scales): the share of scene-source
     samples drawn shrunk inside the sample or as a person-free close crop. Those samples are scales
     the teacher was not made for, so they learn from their own labels (teach 0.0, loss weight 1.0),
-    whatever their source's settings."""
+    whatever their source's settings. shrunk_background ({source: w}): in a shrunk frame of that
+    source, every background pixel's valid weight is w, its people's stays 1 (the valid map carries
+    it: BCE and Dice weigh by it; the Lovasz term keeps only pixels over 0.5)."""
 
     def __init__(self, items: list[Item], backgrounds: list[np.ndarray], size: int,
                  mean, std, seed: int = 0, max_side: int = 400,
                  framings: dict[str, float] | None = None, faults_p: float = 1.0,
                  teach_sources: tuple[str, ...] = (), loss_weights: dict[str, float] | None = None,
-                 scene_scales: dict[str, float] | None = None) -> None:
+                 scene_scales: dict[str, float] | None = None,
+                 shrunk_background: dict[str, float] | None = None) -> None:
         self.items = items
         self.teach = [float(it.source in teach_sources) for it in items]
         self.loss_weight = [float((loss_weights or {}).get(it.source, 1.0)) for it in items]
@@ -199,6 +202,7 @@ class AugmentedPeople(Dataset):
         self.seed = seed
         self.framings, self.faults_p = framings, faults_p
         self.scene_scales = scene_scales or {}
+        self.shrunk_background = shrunk_background or {}
         self.epoch = 0
 
     def __len__(self) -> int:
@@ -210,8 +214,12 @@ class AugmentedPeople(Dataset):
         item = self.items[index]
         teach, loss_weight = self.teach[index], self.loss_weight[index]
         drawn = self._scene_at_other_scale(index) if item.style == "scene" and self.scene_scales else None
+        background_weight = 1.0
         if drawn is not None:
-            (frame, label), teach, loss_weight = drawn, 0.0, 1.0
+            (frame, label), shrunk = drawn
+            teach, loss_weight = 0.0, 1.0
+            if shrunk:
+                background_weight = self.shrunk_background.get(item.source, 1.0)
         else:
             frame, label = make_sample(rng, img, mask, self.backgrounds, self.cutouts, self.size,
                                        scene_people=self.scene_people, framings=self.framings,
@@ -220,18 +228,22 @@ class AugmentedPeople(Dataset):
         x = frame[:, :, ::-1].transpose(2, 0, 1).astype(np.float32) / 255.0
         x = (x - self.mean) / self.std
         valid = valid_map(label, self.has_ignore[index])
+        if background_weight != 1.0:
+            valid[label < 88] *= background_weight  # background: under IGNORE's band (valid_map's 128 +- 40)
         y = np.where(valid > 0, label.astype(np.float32) / 255.0, 0.0).astype(np.float32)
         return (torch.from_numpy(x), torch.from_numpy(y[None]), torch.from_numpy(valid[None]),
                 torch.tensor(teach), torch.tensor(loss_weight))
 
     def _scene_at_other_scale(self, index: int):
-        """A scene frame shrunk or a person-free close crop of it, with the chance `scene_scales`
-        gives each, else None. Its own random stream: the other samples stay as they were without it."""
+        """((frame, label), shrunk): a scene frame shrunk (shrunk True) or a person-free close crop of
+        it, with the chance `scene_scales` gives each, else None. Its own random stream: the other
+        samples stay as they were without it."""
         rng = np.random.default_rng((self.seed, self.epoch, index, 1))
         img, mask = self.pairs[index]
         r = rng.random()
         if r < self.scene_scales.get("negative", 0.0):
-            return person_free_crop(rng, img, mask, self.size, self.faults_p)
+            crop = person_free_crop(rng, img, mask, self.size, self.faults_p)
+            return None if crop is None else (crop, False)
         if r < self.scene_scales.get("negative", 0.0) + self.scene_scales.get("out", 0.0):
-            return zoomed_out_scene(rng, img, mask, self.size, self.backgrounds, faults_p=self.faults_p)
+            return zoomed_out_scene(rng, img, mask, self.size, self.backgrounds, faults_p=self.faults_p), True
         return None
