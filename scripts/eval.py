@@ -118,6 +118,9 @@ def main(argv=None) -> int:
     p.add_argument("--tiles", choices=TILE_CHOICES, default=None,
                    help="the tiled look at stills of small people: off, on (held to the first look) or unheld "
                         "(default: the app's)")
+    p.add_argument("--still-zoom-blend", type=float, default=None,
+                   help="a still's zoomed look blended with its first look over the crop, this much of the "
+                        "zoomed one (1: replaces it; default: the app's)")
     p.add_argument("--large-size", type=int, default=None,
                    help="input size for frames whose tallest person found is at least --large-from of the "
                         "frame (0: the base size; default: the app's)")
@@ -144,6 +147,11 @@ def main(argv=None) -> int:
                          smooth=args.video)
     seg.color_guide = args.color_guide
     seg.sizes = chosen_sizes(seg.sizes, args)
+    if args.still_zoom_blend is not None:
+        if not 0.0 <= args.still_zoom_blend <= 1.0:
+            print(f"error: --still-zoom-blend {args.still_zoom_blend:g}: a weight in [0, 1]", file=sys.stderr)
+            return 2
+        seg.still_zoom_blend = args.still_zoom_blend
     if args.tiles is not None:
         seg.tile_small_people, seg.tile_hold = TILE_CHOICES[args.tiles]
     if args.video:
