@@ -36,6 +36,17 @@ def test_pasted_groups_need_enough_standing_people_and_score_them(tmp_path, caps
     assert result["n"] == 3 and result["paste_group"] == 2 and 0.0 <= result["miou"] <= 1.0
 
 
+def test_a_still_zoom_blend_outside_0_to_1_is_one_line_naming_it(tmp_path, capsys):
+    root = make_dataset(tmp_path / "data", n_train=1, n_val=2)
+    torch.manual_seed(0)
+    weights = save_weights(build_model(head_width=16, input_size=64), tmp_path / "w.safetensors")
+    args = ["--data", str(root), "--weights", str(weights), "--backend", "torch"]
+    assert eval_script.main(args + ["--still-zoom-blend", "1.5"]) == 2
+    err = capsys.readouterr().err
+    assert "--still-zoom-blend 1.5" in err and err.count("\n") == 1
+    assert eval_script.main(args + ["--still-zoom-blend", "0.5"]) == 0
+
+
 def test_one_source_is_scored_with_its_pooled_pixels_and_an_unknown_one_is_named(tmp_path, capsys):
     root = make_dataset(tmp_path / "data", n_train=1, n_val=3)
     torch.manual_seed(0)

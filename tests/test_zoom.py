@@ -218,3 +218,44 @@ def test_the_tiled_look_is_held_to_the_first_looks_probability():
     mask = seg(spread)
     assert np.all(np.abs(mask - first) <= 0.35 + 1e-6)  # nowhere further than the hold from the first look
     assert mask[375, 130] > 0.5 and mask[200, 640] < 0.5
+
+
+class CloserLookPaintsEverything(BrightIsPerson):
+    """The first look finds the bright person; every later look (the crop) calls everything person:
+    two looks that disagree, so a blend of them shows."""
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        prob = super().__call__(x)
+        return prob if len(self.inputs) == 1 else np.ones_like(prob)
+
+
+def test_a_stills_zoomed_look_is_blended_with_its_first_look_by_its_weight():
+    from fastvit_fx.segment.segmenter import blend_looks
+
+    frame = np.full((480, 640, 3), 40, np.uint8)
+    frame[200:260, 300:330] = 250  # an eighth of the frame's height: a crop is looked at again
+    masks = {}
+    for weight in (1.0, 0.3):
+        seg = Segmenter(CloserLookPaintsEverything(), ModelConfig(), refine=False)
+        seg.still_zoom_blend = weight
+        masks[weight] = seg(frame)
+        assert seg.last_region is not None
+    x0, y0, x1, y1 = seg.last_region
+    beside = (y0 + y1) // 2, x0 + (x1 - x0) // 10 + 2  # inside the crop, off the person
+    assert masks[1.0][beside] > 0.9  # the crop's look replaces the first
+    assert masks[0.3][beside] == pytest.approx(0.3, abs=0.05) and masks[0.3][230, 315] > 0.9
+    with pytest.raises(ValueError, match="closer_weight"):
+        blend_looks(np.zeros((2, 2), np.float32), np.ones((2, 2), np.float32), 1.5)
+
+
+def test_video_keeps_the_crops_own_look_whatever_the_still_blend():
+    frame = np.full((480, 640, 3), 40, np.uint8)
+    frame[200:260, 300:330] = 250
+    runs = {}
+    for weight in (1.0, 0.3):
+        seg = Segmenter(CloserLookPaintsEverything(), ModelConfig(), refine=False, smooth=True)
+        seg.still_zoom_blend = weight
+        runs[weight] = [seg(frame) for _ in range(4)]
+        assert seg.last_region is not None  # the tracked crop was looked at
+    for a, b in zip(runs[1.0], runs[0.3]):
+        np.testing.assert_array_equal(a, b)
