@@ -259,3 +259,14 @@ def test_video_keeps_the_crops_own_look_whatever_the_still_blend():
         assert seg.last_region is not None  # the tracked crop was looked at
     for a, b in zip(runs[1.0], runs[0.3]):
         np.testing.assert_array_equal(a, b)
+
+
+def test_the_zoomed_looks_share_rises_with_its_gain_to_the_full_gain():
+    from fastvit_fx.segment.zoom import MIN_ZOOM_GAIN, closer_look_weight, zoom_gain
+
+    assert zoom_gain((0, 0, 640, 360), (720, 1280)) == pytest.approx(2.0)
+    assert zoom_gain((0, 0, 320, 360), (720, 1280), fixed_hw=(144, 256)) == pytest.approx(2.0)
+    assert closer_look_weight(5.0, 0.5, None) == 0.5  # no full gain: one weight everywhere
+    assert closer_look_weight(MIN_ZOOM_GAIN, 0.5, 3.0) == pytest.approx(0.5)
+    assert closer_look_weight((MIN_ZOOM_GAIN + 3.0) / 2, 0.5, 3.0) == pytest.approx(0.75)
+    assert closer_look_weight(6.0, 0.5, 3.0) == 1.0
