@@ -244,6 +244,10 @@ def test_a_stills_zoomed_look_is_blended_with_its_first_look_by_its_weight():
     beside = (y0 + y1) // 2, x0 + (x1 - x0) // 10 + 2  # inside the crop, off the person
     assert masks[1.0][beside] > 0.9  # the crop's look replaces the first
     assert masks[0.3][beside] == pytest.approx(0.3, abs=0.05) and masks[0.3][230, 315] > 0.9
+    # the crop enlarges this small person about five times: past a full gain of 3 the zoomed look is all
+    seg = Segmenter(CloserLookPaintsEverything(), ModelConfig(), refine=False)
+    seg.still_zoom_blend, seg.still_zoom_full_gain = 0.3, 3.0
+    assert seg(frame)[beside] > 0.9
     with pytest.raises(ValueError, match="closer_weight"):
         blend_looks(np.zeros((2, 2), np.float32), np.ones((2, 2), np.float32), 1.5)
 
