@@ -13,8 +13,7 @@ from .input_size import LARGE_PEOPLE_SIZE, SMALL_PEOPLE_SIZE, InputSizes
 from .letterbox import Letterbox, crop_valid, letterbox_shape, to_network_input
 from .refine import (FINE_FIT_MAX_HEIGHT, FINE_WORK_SCALE, MASK_STRETCH, SMALL_PEOPLE_BELOW, SMALL_PEOPLE_STRETCH,
                      WORK_SCALE, TemporalSmoother, apply_size, guided_upsample, tallest_person)
-from .zoom import (MAX_UPSCALE, ZoomTracker, closer_look_weight, paste_feathered, person_box, scale_box, tile_regions,
-                   zoom_gain, zoom_region)
+from .zoom import MAX_UPSCALE, ZoomTracker, paste_feathered, person_box, scale_box, tile_regions, zoom_region
 
 
 # A still taller than FINE_FIT_MAX_HEIGHT (a camera frame or a photo, not a small frame) whose first look
@@ -41,10 +40,6 @@ TILE_CHOICES = {"off": (False, None), "on": (True, TILE_HOLD), "unheld": (True, 
 # the tracker looks at the crop alone on most frames, and a blend only on the frames with a full look
 # would pulse.
 STILL_ZOOM_BLEND = 0.7
-# None: that weight at every crop; a gain (zoom.zoom_gain): the zoomed look's share rises from
-# STILL_ZOOM_BLEND at the least gain to 1 there (zoom.closer_look_weight), for people so small that the
-# first look has nothing to add
-STILL_ZOOM_FULL_GAIN: float | None = None
 
 # Longer than this since the previous frame (a stall, a clip at a few frames a second), the person may be
 # anywhere: the tracked crop is dropped and the frame looked at whole. At 30 fps it is 7 frames, less than
@@ -101,7 +96,6 @@ class Segmenter:
         self.smoother = TemporalSmoother() if smooth else None
         self.zoom = zoom
         self.still_zoom_blend = STILL_ZOOM_BLEND  # stills only: see STILL_ZOOM_BLEND
-        self.still_zoom_full_gain = STILL_ZOOM_FULL_GAIN
         self.tile_small_people = TILE_SMALL_PEOPLE  # stills only: see TILE_SMALL_PEOPLE
         self.tile_hold = TILE_HOLD
         self._fixed_hw = getattr(self.backend, "input_hw", None)  # Core ML: one input shape
@@ -196,9 +190,7 @@ class Segmenter:
                 x0, y0, x1, y1 = region
                 closer = self._look(frame_bgr[y0:y1, x0:x1], size)[0]
                 if not video and self.still_zoom_blend < 1.0:  # a still: its first look covers the crop
-                    weight = closer_look_weight(zoom_gain(region, hw, self._fixed_hw), self.still_zoom_blend,
-                                                self.still_zoom_full_gain)
-                    closer = blend_looks(mask[y0:y1, x0:x1], closer, weight)
+                    closer = blend_looks(mask[y0:y1, x0:x1], closer, self.still_zoom_blend)
                 paste_feathered(mask, closer, region)
                 net_ms += self.last_ms
             self.last_ms, self.last_region = net_ms, region

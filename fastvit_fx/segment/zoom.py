@@ -20,8 +20,6 @@ Box = tuple[int, int, int, int]
 # rules written before each was measured it is not taken (model card, Quality: "Zoom on
 # low-resolution footage", "Zoom in video").
 MAX_UPSCALE: float | None = None
-# the least enlargement (network input per frame pixel, crop over whole frame) that a zoom crop is worth
-MIN_ZOOM_GAIN = 1.4
 
 
 def person_box(prob: np.ndarray, threshold: float = 0.5) -> Box | None:
@@ -42,7 +40,7 @@ def scale_box(box: Box, from_hw: tuple[int, int], to_hw: tuple[int, int]) -> Box
 
 
 def zoom_region(box: Box, frame_hw: tuple[int, int], margin: float = 0.3, min_side: float = 0.25,
-                min_gain: float = MIN_ZOOM_GAIN, fixed_hw: tuple[int, int] | None = None,
+                min_gain: float = 1.4, fixed_hw: tuple[int, int] | None = None,
                 input_size: int | None = None, max_upscale: float | None = None) -> Box | None:
     """The crop to segment for people inside `box` (frame pixels), or None where the whole frame is
     as good: the box grown by `margin` of its size on every side (room for motion and for parts the
@@ -139,23 +137,6 @@ def _within_upscale(w: float, h: float, max_upscale: float, input_size: int | No
     scale = min(fixed_hw[0] / h, fixed_hw[1] / w) if fixed_hw is not None else input_size / max(w, h)
     grow = scale / max_upscale
     return (w * grow, h * grow) if grow > 1.0 else (w, h)
-
-
-def zoom_gain(region: Box, frame_hw: tuple[int, int], fixed_hw: tuple[int, int] | None = None) -> float:
-    """How many times larger the network sees what is inside `region` than in the whole frame."""
-    x0, y0, x1, y1 = region
-    return _letterbox_scale(y1 - y0, x1 - x0, fixed_hw) / _letterbox_scale(frame_hw[0], frame_hw[1], fixed_hw)
-
-
-def closer_look_weight(gain: float, weight: float, full_from_gain: float | None,
-                       min_gain: float = MIN_ZOOM_GAIN) -> float:
-    """The zoomed look's share where it is blended with the first look: `weight` for a crop at the least
-    gain, rising linearly to 1 at `full_from_gain` (None: `weight` at every gain). A person enlarged
-    many times was too small for the first look to add anything."""
-    if full_from_gain is None or full_from_gain <= min_gain:
-        return weight
-    t = min(max((gain - min_gain) / (full_from_gain - min_gain), 0.0), 1.0)
-    return weight + (1.0 - weight) * t
 
 
 def _letterbox_scale(h: int, w: int, fixed_hw: tuple[int, int] | None) -> float:
