@@ -259,4 +259,3 @@ def test_video_keeps_the_crops_own_look_whatever_the_still_blend():
         assert seg.last_region is not None  # the tracked crop was looked at
     for a, b in zip(runs[1.0], runs[0.3]):
         np.testing.assert_array_equal(a, b)
-
