@@ -36,11 +36,16 @@ def test_pasted_groups_need_enough_standing_people_and_score_them(tmp_path, caps
     assert result["n"] == 3 and result["paste_group"] == 2 and 0.0 <= result["miou"] <= 1.0
 
 
-def test_a_still_zoom_blend_outside_0_to_1_is_one_line_naming_it(tmp_path, capsys):
-    root = make_dataset(tmp_path / "data", n_train=1, n_val=2)
+def _tiny_model_args(tmp_path, n_val: int) -> list[str]:
+    """eval.py's arguments for a small synthetic val split and an untrained small model."""
+    root = make_dataset(tmp_path / "data", n_train=1, n_val=n_val)
     torch.manual_seed(0)
     weights = save_weights(build_model(head_width=16, input_size=64), tmp_path / "w.safetensors")
-    args = ["--data", str(root), "--weights", str(weights), "--backend", "torch"]
+    return ["--data", str(root), "--weights", str(weights), "--backend", "torch"]
+
+
+def test_a_still_zoom_blend_outside_0_to_1_is_one_line_naming_it(tmp_path, capsys):
+    args = _tiny_model_args(tmp_path, n_val=2)
     assert eval_script.main(args + ["--still-zoom-blend", "1.5"]) == 2
     err = capsys.readouterr().err
     assert "--still-zoom-blend 1.5" in err and err.count("\n") == 1
@@ -48,10 +53,7 @@ def test_a_still_zoom_blend_outside_0_to_1_is_one_line_naming_it(tmp_path, capsy
 
 
 def test_one_source_is_scored_with_its_pooled_pixels_and_an_unknown_one_is_named(tmp_path, capsys):
-    root = make_dataset(tmp_path / "data", n_train=1, n_val=3)
-    torch.manual_seed(0)
-    weights = save_weights(build_model(head_width=16, input_size=64), tmp_path / "w.safetensors")
-    args = ["--data", str(root), "--weights", str(weights), "--backend", "torch"]
+    args = _tiny_model_args(tmp_path, n_val=3)
     assert eval_script.main(args + ["--source", "camvid-street"]) == 2
     err = capsys.readouterr().err
     assert "--source camvid-street" in err and "synthetic" in err and err.count("\n") == 1

@@ -303,21 +303,27 @@ def test_scene_scales_are_parsed_and_bad_ones_named():
         parse_scene_scales("out=0.7,negative=0.6")
 
 
-def test_scene_samples_at_other_scales_learn_from_their_labels_and_leave_other_samples_alone(tmp_path):
+def _street_frames_dataset(root: Path, sources: list[str], with_portrait: bool = False) -> Path:
+    """A train split of _street_frame copies, one per source named (style scene), and optionally a
+    portrait made of the same picture with its unlabelled patch called background."""
     img, mask = _street_frame()
-    root = tmp_path / "data"
     (root / "images").mkdir(parents=True)
     (root / "masks").mkdir()
     rows = [["image", "mask", "source", "style", "split"]]
-    for i in range(6):
-        cv2.imwrite(str(root / f"images/s{i}.png"), img)
-        cv2.imwrite(str(root / f"masks/s{i}.png"), mask)
-        rows.append([f"images/s{i}.png", f"masks/s{i}.png", "camvid-street", "scene", "train"])
-    cv2.imwrite(str(root / "images/p.png"), img)
-    cv2.imwrite(str(root / "masks/p.png"), np.where(mask == 255, 255, 0).astype(np.uint8))
-    rows.append(["images/p.png", "masks/p.png", "shen2016-portraits", "portrait", "train"])
+    pictures = [(f"s{i}", img, mask, source, "scene") for i, source in enumerate(sources)]
+    if with_portrait:
+        pictures.append(("p", img, np.where(mask == 255, 255, 0).astype(np.uint8), "shen2016-portraits", "portrait"))
+    for name, picture, label, source, style in pictures:
+        cv2.imwrite(str(root / f"images/{name}.png"), picture)
+        cv2.imwrite(str(root / f"masks/{name}.png"), label)
+        rows.append([f"images/{name}.png", f"masks/{name}.png", source, style, "train"])
     with open(root / "manifest.csv", "w", newline="") as f:
         csv.writer(f).writerows(rows)
+    return root
+
+
+def test_scene_samples_at_other_scales_learn_from_their_labels_and_leave_other_samples_alone(tmp_path):
+    root = _street_frames_dataset(tmp_path / "data", ["camvid-street"] * 6, with_portrait=True)
     items = read_manifest(root, "train")
     args = dict(teach_sources=("camvid-street",), loss_weights={"camvid-street": 0.0})
     plain = AugmentedPeople(items, [], 64, (0.5,) * 3, (0.25,) * 3, **args)
@@ -334,17 +340,7 @@ def test_scene_samples_at_other_scales_learn_from_their_labels_and_leave_other_s
 
 
 def test_a_shrunk_frames_background_takes_its_sources_weight_and_its_people_keep_theirs(tmp_path):
-    img, mask = _street_frame()
-    root = tmp_path / "data"
-    (root / "images").mkdir(parents=True)
-    (root / "masks").mkdir()
-    rows = [["image", "mask", "source", "style", "split"]]
-    for i, source in enumerate(["camvid-street", "sbi2015-indoor"]):
-        cv2.imwrite(str(root / f"images/s{i}.png"), img)
-        cv2.imwrite(str(root / f"masks/s{i}.png"), mask)
-        rows.append([f"images/s{i}.png", f"masks/s{i}.png", source, "scene", "train"])
-    with open(root / "manifest.csv", "w", newline="") as f:
-        csv.writer(f).writerows(rows)
+    root = _street_frames_dataset(tmp_path / "data", ["camvid-street", "sbi2015-indoor"])
     items = read_manifest(root, "train")
     street = [i for i, it in enumerate(items) if it.source == "camvid-street"][0]
     weighted = dict(shrunk_background={"camvid-street": 0.3})
