@@ -40,10 +40,6 @@ TILE_CHOICES = {"off": (False, None), "on": (True, TILE_HOLD), "unheld": (True, 
 # the tracker looks at the crop alone on most frames, and a blend only on the frames with a full look
 # would pulse.
 STILL_ZOOM_BLEND = 0.7
-# None, or how far (in probability) a still's zoomed look may move the first look's answer before the
-# blend, as the tiled look and the guided filter are held: a crop may settle what the first look was
-# unsure of, not paint what it called background
-STILL_ZOOM_HOLD: float | None = None
 
 # Longer than this since the previous frame (a stall, a clip at a few frames a second), the person may be
 # anywhere: the tracked crop is dropped and the frame looked at whole. At 30 fps it is 7 frames, less than
@@ -100,7 +96,6 @@ class Segmenter:
         self.smoother = TemporalSmoother() if smooth else None
         self.zoom = zoom
         self.still_zoom_blend = STILL_ZOOM_BLEND  # stills only: see STILL_ZOOM_BLEND
-        self.still_zoom_hold = STILL_ZOOM_HOLD
         self.tile_small_people = TILE_SMALL_PEOPLE  # stills only: see TILE_SMALL_PEOPLE
         self.tile_hold = TILE_HOLD
         self._fixed_hw = getattr(self.backend, "input_hw", None)  # Core ML: one input shape
@@ -194,12 +189,8 @@ class Segmenter:
             if region is not None:
                 x0, y0, x1, y1 = region
                 closer = self._look(frame_bgr[y0:y1, x0:x1], size)[0]
-                if not video:  # a still: its first look covers the crop
-                    first = mask[y0:y1, x0:x1]
-                    if self.still_zoom_hold is not None:
-                        closer = np.clip(closer, first - self.still_zoom_hold, first + self.still_zoom_hold)
-                    if self.still_zoom_blend < 1.0:
-                        closer = blend_looks(first, closer, self.still_zoom_blend)
+                if not video and self.still_zoom_blend < 1.0:  # a still: its first look covers the crop
+                    closer = blend_looks(mask[y0:y1, x0:x1], closer, self.still_zoom_blend)
                 paste_feathered(mask, closer, region)
                 net_ms += self.last_ms
             self.last_ms, self.last_region = net_ms, region
