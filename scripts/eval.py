@@ -143,14 +143,14 @@ def main(argv=None) -> int:
     if not items:
         print(f"error: {args.data}: no '{args.split}' rows in manifest.csv", file=sys.stderr)
         return 2
+    if args.still_zoom_blend is not None and not 0.0 <= args.still_zoom_blend <= 1.0:
+        print(f"error: --still-zoom-blend {args.still_zoom_blend:g}: a weight in [0, 1]", file=sys.stderr)
+        return 2
     seg = open_segmenter(args.weights, backend=args.backend, size=args.size, device="cpu", zoom=args.zoom,
                          smooth=args.video)
     seg.color_guide = args.color_guide
     seg.sizes = chosen_sizes(seg.sizes, args)
     if args.still_zoom_blend is not None:
-        if not 0.0 <= args.still_zoom_blend <= 1.0:
-            print(f"error: --still-zoom-blend {args.still_zoom_blend:g}: a weight in [0, 1]", file=sys.stderr)
-            return 2
         seg.still_zoom_blend = args.still_zoom_blend
     if args.tiles is not None:
         seg.tile_small_people, seg.tile_hold = TILE_CHOICES[args.tiles]
