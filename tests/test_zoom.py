@@ -259,3 +259,32 @@ def test_video_keeps_the_crops_own_look_whatever_the_still_blend():
         assert seg.last_region is not None  # the tracked crop was looked at
     for a, b in zip(runs[1.0], runs[0.3]):
         np.testing.assert_array_equal(a, b)
+
+
+class CropPaintsEverything(BrightIsPerson):
+    """The whole 640x480 frame (a 256x192 input) gets the bright person; any other input (a crop)
+    is all person."""
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        prob = super().__call__(x)
+        return prob if x.shape[2:] == (192, 256) else np.ones_like(prob)
+
+
+def test_video_looked_at_whole_every_frame_may_blend_and_the_live_tracker_never(monkeypatch):
+    import fastvit_fx.segment.segmenter as segmenter_module
+
+    monkeypatch.setattr(segmenter_module, "BLEND_WHEN_EVERY_FRAME_IS_WHOLE", True)
+    frame = np.full((480, 640, 3), 40, np.uint8)
+    frame[200:260, 300:330] = 250
+    firsts = {}
+    for refresh in (1, 12):
+        seg = Segmenter(CropPaintsEverything(), ModelConfig(), size=256, refine=False, smooth=True)
+        seg.still_zoom_blend = 0.3
+        seg.tracker.refresh = refresh
+        firsts[refresh] = seg(frame), seg.last_region  # the first frame: a full look and the crop
+        if refresh == 1:
+            later = [(seg(frame), seg.last_region) for _ in range(2)]
+    for mask, (x0, y0, x1, y1) in [firsts[1]] + later:
+        assert mask[(y0 + y1) // 2, x0 + (x1 - x0) // 10 + 2] == pytest.approx(0.3, abs=0.05)  # blended
+    mask, (x0, y0, x1, y1) = firsts[12]
+    assert mask[(y0 + y1) // 2, x0 + (x1 - x0) // 10 + 2] > 0.9  # live: the crop's look alone, never blended

@@ -40,6 +40,10 @@ TILE_CHOICES = {"off": (False, None), "on": (True, TILE_HOLD), "unheld": (True, 
 # the tracker looks at the crop alone on most frames, and a blend only on the frames with a full look
 # would pulse.
 STILL_ZOOM_BLEND = 0.7
+# Video whose every frame gets a full look as well as the crop (render --quality high: the tracker's
+# refresh is 1) can blend the same way without pulsing; whether it pays is measured (model card: Both
+# looks blended in offline video)
+BLEND_WHEN_EVERY_FRAME_IS_WHOLE = False
 
 # Longer than this since the previous frame (a stall, a clip at a few frames a second), the person may be
 # anywhere: the tracked crop is dropped and the frame looked at whole. At 30 fps it is 7 frames, less than
@@ -160,10 +164,12 @@ class Segmenter:
                 self._tallest = None
             # video: the size the previous frame's people called for (one pass a frame); a still: the base
             size = self.sizes.for_tallest(self._tallest) if video else self.size
+            looked_whole = False
             if tracker is not None and not tracker.needs_full_look(hw):
                 region = tracker.region  # video: only the crop, where the person was a frame ago
                 mask = np.zeros(hw, np.float32)
             else:
+                looked_whole = True
                 mask, prob, tallest = self._look(frame_bgr, size)
                 net_ms += self.last_ms
                 box = person_box(prob) if self.zoom else None
@@ -189,7 +195,7 @@ class Segmenter:
             if region is not None:
                 x0, y0, x1, y1 = region
                 closer = self._look(frame_bgr[y0:y1, x0:x1], size)[0]
-                if not video and self.still_zoom_blend < 1.0:  # a still: its first look covers the crop
+                if looked_whole and self.still_zoom_blend < 1.0 and self._blends_looks():
                     closer = blend_looks(mask[y0:y1, x0:x1], closer, self.still_zoom_blend)
                 paste_feathered(mask, closer, region)
                 net_ms += self.last_ms
@@ -201,6 +207,14 @@ class Segmenter:
             if self.smoother is not None:
                 mask = self.smoother(mask, frame_bgr, interval_s)
             return mask
+
+    def _blends_looks(self) -> bool:
+        """Whether a crop's look is blended with the full look made on the same frame: on stills, and on
+        video only where every frame is looked at whole (else the frames with both looks would pulse)."""
+        if self.smoother is None and self.tracker is None:
+            return True
+        every_frame_whole = self.tracker is None or self.tracker.refresh == 1
+        return BLEND_WHEN_EVERY_FRAME_IS_WHOLE and every_frame_whole
 
     def _tiles_pay(self, hw: tuple[int, int], tallest: float) -> bool:
         """A still's tiled look (TILE_SMALL_PEOPLE): a camera-sized frame whose people found are all small."""
