@@ -36,8 +36,8 @@ TILE_CHOICES = {"off": (False, None), "on": (True, TILE_HOLD), "unheld": (True, 
 # average is a two-scale ensemble at no extra pass. Chosen on the train split by a rule written first
 # (model card: A still's two looks blended): 0.7 lifted train indoor 0.815 -> 0.837 and poses 0.777 ->
 # 0.793 for pasted small people -0.004; 0.5 gave more to the scenes and cost small people 0.019. On val:
-# poses 0.708 -> 0.728, indoor 0.776 -> 0.782, photos unchanged, pasted small -0.003. Video keeps 1:
-# the tracker looks at the crop alone on most frames, and a blend only on the frames with a full look
+# poses 0.708 -> 0.728, indoor 0.776 -> 0.782, photos unchanged, pasted small -0.003. Live video keeps
+# 1: the tracker looks at the crop alone on most frames, and a blend only on the frames with a full look
 # would pulse.
 STILL_ZOOM_BLEND = 0.7
 # Video whose every frame gets a full look as well as the crop (render --quality high: the tracker's
@@ -100,7 +100,7 @@ class Segmenter:
         self.small_people_stretch: tuple[float, float] | None = SMALL_PEOPLE_STRETCH
         self.smoother = TemporalSmoother() if smooth else None
         self.zoom = zoom
-        self.still_zoom_blend = STILL_ZOOM_BLEND  # stills only: see STILL_ZOOM_BLEND
+        self.still_zoom_blend = STILL_ZOOM_BLEND  # stills and video looked at whole every frame (_blends_looks)
         self.tile_small_people = TILE_SMALL_PEOPLE  # stills only: see TILE_SMALL_PEOPLE
         self.tile_hold = TILE_HOLD
         self._fixed_hw = getattr(self.backend, "input_hw", None)  # Core ML: one input shape
