@@ -220,13 +220,13 @@ def test_the_tiled_look_is_held_to_the_first_looks_probability():
     assert mask[375, 130] > 0.5 and mask[200, 640] < 0.5
 
 
-class CloserLookPaintsEverything(BrightIsPerson):
-    """The first look finds the bright person; every later look (the crop) calls everything person:
-    two looks that disagree, so a blend of them shows."""
+class CropPaintsEverything(BrightIsPerson):
+    """The whole 640x480 frame (a 256x192 input) gets the bright person; any other input (a crop) is
+    all person: two looks that disagree, so a blend of them shows."""
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         prob = super().__call__(x)
-        return prob if len(self.inputs) == 1 else np.ones_like(prob)
+        return prob if x.shape[2:] == (192, 256) else np.ones_like(prob)
 
 
 def test_a_stills_zoomed_look_is_blended_with_its_first_look_by_its_weight():
@@ -236,7 +236,7 @@ def test_a_stills_zoomed_look_is_blended_with_its_first_look_by_its_weight():
     frame[200:260, 300:330] = 250  # an eighth of the frame's height: a crop is looked at again
     masks = {}
     for weight in (1.0, 0.3):
-        seg = Segmenter(CloserLookPaintsEverything(), ModelConfig(), refine=False)
+        seg = Segmenter(CropPaintsEverything(), ModelConfig(), refine=False)
         seg.still_zoom_blend = weight
         masks[weight] = seg(frame)
         assert seg.last_region is not None
@@ -253,21 +253,12 @@ def test_video_keeps_the_crops_own_look_whatever_the_still_blend():
     frame[200:260, 300:330] = 250
     runs = {}
     for weight in (1.0, 0.3):
-        seg = Segmenter(CloserLookPaintsEverything(), ModelConfig(), refine=False, smooth=True)
+        seg = Segmenter(CropPaintsEverything(), ModelConfig(), refine=False, smooth=True)
         seg.still_zoom_blend = weight
         runs[weight] = [seg(frame) for _ in range(4)]
         assert seg.last_region is not None  # the tracked crop was looked at
     for a, b in zip(runs[1.0], runs[0.3]):
         np.testing.assert_array_equal(a, b)
-
-
-class CropPaintsEverything(BrightIsPerson):
-    """The whole 640x480 frame (a 256x192 input) gets the bright person; any other input (a crop)
-    is all person."""
-
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        prob = super().__call__(x)
-        return prob if x.shape[2:] == (192, 256) else np.ones_like(prob)
 
 
 def test_video_looked_at_whole_every_frame_may_blend_and_the_live_tracker_never(monkeypatch):

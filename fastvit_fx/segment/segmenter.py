@@ -212,10 +212,9 @@ class Segmenter:
     def _blends_looks(self) -> bool:
         """Whether a crop's look is blended with the full look made on the same frame: on stills, and on
         video only where every frame is looked at whole (else the frames with both looks would pulse)."""
-        if self.smoother is None and self.tracker is None:
-            return True
-        every_frame_whole = self.tracker is None or self.tracker.refresh == 1
-        return BLEND_WHEN_EVERY_FRAME_IS_WHOLE and every_frame_whole
+        still = self.smoother is None and self.tracker is None
+        every_frame_whole = self.tracker is not None and self.tracker.refresh == 1
+        return still or (BLEND_WHEN_EVERY_FRAME_IS_WHOLE and every_frame_whole)
 
     def _tiles_pay(self, hw: tuple[int, int], tallest: float) -> bool:
         """A still's tiled look (TILE_SMALL_PEOPLE): a camera-sized frame whose people found are all small."""
