@@ -17,6 +17,16 @@ def test_lovasz_hinge_by_hand():
     assert lovasz_hinge(torch.tensor([[[[3.0, -3.0]]]]), torch.tensor([[[[0.7, 0.2]]]])).item() == 0.0
 
 
+def test_lovasz_keeps_a_pixel_weighted_down_only_under_its_threshold():
+    # a background pixel painted as person, weighted 0.3 (a shrunk frame's background)
+    logits, target = torch.tensor([[[[3.0, 3.0]]]]), torch.tensor([[[[1.0, 0.0]]]])
+    valid = torch.tensor([[[[1.0, 0.3]]]])
+    assert lovasz_hinge(logits, target, valid=valid).item() == 0.0  # left out at the default 0.5
+    assert lovasz_hinge(logits, target, valid=valid, keep_above=0.2).item() > 0.0  # kept: its error counts
+    kept = segmentation_loss(logits, target, lovasz=1.0, valid=valid, lovasz_keeps_above=0.2)
+    assert kept > segmentation_loss(logits, target, lovasz=1.0, valid=valid)
+
+
 def test_lovasz_term_descends_towards_the_label():
     torch.manual_seed(0)
     target = (torch.rand(2, 1, 16, 16) > 0.5).float()

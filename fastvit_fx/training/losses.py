@@ -46,11 +46,13 @@ def _lovasz_grad(gt_sorted: torch.Tensor) -> torch.Tensor:
 
 
 def lovasz_hinge(logits: torch.Tensor, target: torch.Tensor, valid: torch.Tensor | None = None,
-                 sample_weight: torch.Tensor | None = None) -> torch.Tensor:
+                 sample_weight: torch.Tensor | None = None, keep_above: float = 0.5) -> torch.Tensor:
     """Lovasz hinge per image, averaged over the batch; target is binarised at 0.5 (soft resized edges).
-    Unlabelled pixels (valid == 0) are left out of each image's sort."""
+    Only pixels whose valid weight is over `keep_above` enter each image's sort: unlabelled ones (0)
+    never, pixels weighted down (a shrunk frame's background) only where the threshold is under their
+    weight. The hinge is a ranking of errors, so a kept pixel counts fully whatever its weight."""
     losses = []
-    keep_all = torch.ones_like(target, dtype=torch.bool) if valid is None else valid > 0.5
+    keep_all = torch.ones_like(target, dtype=torch.bool) if valid is None else valid > keep_above
     for lg, tg, keep in zip(logits.flatten(1), (target > 0.5).float().flatten(1), keep_all.flatten(1)):
         lg, tg = lg[keep], tg[keep]
         if tg.numel() == 0:
@@ -63,9 +65,12 @@ def lovasz_hinge(logits: torch.Tensor, target: torch.Tensor, valid: torch.Tensor
 
 
 def segmentation_loss(logits: torch.Tensor, target: torch.Tensor, lovasz: float = 0.0,
-                      valid: torch.Tensor | None = None, sample_weight: torch.Tensor | None = None) -> torch.Tensor:
+                      valid: torch.Tensor | None = None, sample_weight: torch.Tensor | None = None,
+                      lovasz_keeps_above: float = 0.5) -> torch.Tensor:
     """sample_weight (B,): each sample's share of every term is multiplied by it (a source weighted
-    up); the normalisation stays the unweighted one, so all ones gives exactly the plain loss."""
+    up); the normalisation stays the unweighted one, so all ones gives exactly the plain loss.
+    valid (B,1,H,W): each pixel's weight in BCE and Dice; the Lovasz term keeps the pixels over
+    `lovasz_keeps_above` (lovasz_hinge)."""
     logits = logits.float()
     weight = edge_weights(target)
     if sample_weight is not None:
@@ -78,7 +83,8 @@ def segmentation_loss(logits: torch.Tensor, target: torch.Tensor, lovasz: float 
                / valid.sum().clamp(min=1.0))
     loss = bce + dice_loss(logits, target, valid=valid, sample_weight=sample_weight)
     if lovasz:
-        loss = loss + lovasz * lovasz_hinge(logits, target, valid=valid, sample_weight=sample_weight)
+        loss = loss + lovasz * lovasz_hinge(logits, target, valid=valid, sample_weight=sample_weight,
+                                            keep_above=lovasz_keeps_above)
     return loss
 
 
