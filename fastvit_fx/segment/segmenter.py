@@ -9,11 +9,10 @@ import numpy as np
 
 from ..backends.base import Backend
 from ..model.config import ModelConfig
-from .alternate import AlternateLooks
 from .input_size import LARGE_PEOPLE_SIZE, SMALL_PEOPLE_SIZE, InputSizes
 from .letterbox import Letterbox, crop_valid, letterbox_shape, to_network_input
 from .refine import (FINE_FIT_MAX_HEIGHT, FINE_WORK_SCALE, MASK_STRETCH, SMALL_PEOPLE_BELOW, SMALL_PEOPLE_STRETCH,
-                     WORK_SCALE, TemporalSmoother, apply_size, guided_upsample, motion_image, tallest_person)
+                     WORK_SCALE, TemporalSmoother, apply_size, guided_upsample, tallest_person)
 from .zoom import MAX_UPSCALE, ZoomTracker, paste_feathered, person_box, scale_box, tile_regions, zoom_region
 
 
@@ -46,11 +45,6 @@ STILL_ZOOM_BLEND = 0.7
 # (model card: Both looks blended in offline video): mIoU 0.599 -> 0.611, flicker 0.224 -> 0.199; val
 # 0.689 -> 0.694, 0.167 -> 0.164.
 BLEND_WHEN_EVERY_FRAME_IS_WHOLE = True
-# Tracked video looks at the whole frame and the crop on alternate frames (one pass a frame still) and
-# shows each frame's crop as the fresh look blended with the other kind's latest one, by
-# STILL_ZOOM_BLEND, where the frame did not move since (alternate.AlternateLooks). The tracker's refresh
-# frames then blend their two looks too, so no frame pulses.
-VIDEO_ALTERNATE_LOOKS = False
 
 # Longer than this since the previous frame (a stall, a clip at a few frames a second), the person may be
 # anywhere: the tracked crop is dropped and the frame looked at whole. At 30 fps it is 7 frames, less than
@@ -116,8 +110,6 @@ class Segmenter:
         self._tallest: float | None = None  # video: the tallest person in the previous frame
         self.tracker = ZoomTracker(fixed_hw=self._fixed_hw, input_size=self.size,
                                    max_upscale=MAX_UPSCALE) if zoom and smooth else None
-        self.alternate = (AlternateLooks()
-                          if self.tracker is not None and VIDEO_ALTERNATE_LOOKS else None)
         self.last_ms = 0.0  # network time of the last call (all its passes)
         self.last_region: tuple[int, int, int, int] | None = None  # the zoomed crop of the last call
         self._buffer: np.ndarray | None = None  # reused network input
@@ -139,8 +131,6 @@ class Segmenter:
             self.smoother.reset()
         if self.tracker:
             self.tracker.reset()
-        if self.alternate:
-            self.alternate.reset()
 
     def probabilities(self, frame_bgr: np.ndarray, downscaled: np.ndarray | None = None,
                       size: int | None = None) -> tuple[np.ndarray, Letterbox]:
@@ -175,21 +165,10 @@ class Segmenter:
                 self._tallest = None
             # video: the size the previous frame's people called for (one pass a frame); a still: the base
             size = self.sizes.for_tallest(self._tallest) if video else self.size
-            looked_whole, cropped = False, True
-            alternate = self.alternate
-            seen = motion_image(frame_bgr) if alternate is not None else None
+            looked_whole = False
             if tracker is not None and not tracker.needs_full_look(hw):
                 region = tracker.region  # video: only the crop, where the person was a frame ago
                 mask = np.zeros(hw, np.float32)
-                if alternate is not None and alternate.whole_turn():  # this frame's one pass: the whole frame
-                    whole = self._look(frame_bgr, size)[0]
-                    net_ms += self.last_ms
-                    alternate.remember_whole(whole, seen)
-                    x0, y0, x1, y1 = region
-                    piece = alternate.whole_with_older_crop(whole[y0:y1, x0:x1], region, seen, hw,
-                                                            self.still_zoom_blend)
-                    paste_feathered(mask, piece, region)
-                    cropped = False
             else:
                 looked_whole = True
                 mask, prob, tallest = self._look(frame_bgr, size)
@@ -214,20 +193,13 @@ class Segmenter:
                         if self.tile_hold is not None:
                             first = cv2.resize(prob, (hw[1], hw[0]), interpolation=cv2.INTER_LINEAR)
                             np.clip(mask, first - self.tile_hold, first + self.tile_hold, out=mask)
-            if region is not None and cropped:
+            if region is not None:
                 x0, y0, x1, y1 = region
                 closer = self._look(frame_bgr[y0:y1, x0:x1], size)[0]
-                net_ms += self.last_ms
-                if alternate is not None:
-                    if looked_whole:
-                        alternate.remember_both(mask.copy(), closer, region, seen)
-                    else:
-                        alternate.remember_crop(closer, region, seen)
                 if looked_whole and self.still_zoom_blend < 1.0 and self._blends_looks():
                     closer = blend_looks(mask[y0:y1, x0:x1], closer, self.still_zoom_blend)
-                elif alternate is not None and not looked_whole:
-                    closer = alternate.crop_with_older_whole(closer, region, seen, hw, self.still_zoom_blend)
                 paste_feathered(mask, closer, region)
+                net_ms += self.last_ms
             self.last_ms, self.last_region = net_ms, region
             if tracker is not None:
                 tracker.update(mask)
@@ -239,11 +211,10 @@ class Segmenter:
 
     def _blends_looks(self) -> bool:
         """Whether a crop's look is blended with the full look made on the same frame: on stills, and on
-        video where every frame is looked at whole or every frame blends two looks (VIDEO_ALTERNATE_LOOKS);
-        else the frames with both looks would pulse."""
+        video only where every frame is looked at whole (else the frames with both looks would pulse)."""
         still = self.smoother is None and self.tracker is None
         every_frame_whole = self.tracker is not None and self.tracker.refresh == 1
-        return still or (BLEND_WHEN_EVERY_FRAME_IS_WHOLE and every_frame_whole) or self.alternate is not None
+        return still or (BLEND_WHEN_EVERY_FRAME_IS_WHOLE and every_frame_whole)
 
     def _tiles_pay(self, hw: tuple[int, int], tallest: float) -> bool:
         """A still's tiled look (TILE_SMALL_PEOPLE): a camera-sized frame whose people found are all small."""
