@@ -360,6 +360,27 @@ def test_a_shrunk_frames_background_takes_its_sources_weight_and_its_people_keep
     assert set(crops[street][2].unique().tolist()) <= {0.0, 1.0}
 
 
+def test_only_the_scene_sources_named_are_drawn_at_other_scales(tmp_path):
+    root = _street_frames_dataset(tmp_path / "data", ["camvid-street", "sbi2015-indoor"])
+    items = read_manifest(root, "train")
+    street = [i for i, it in enumerate(items) if it.source == "camvid-street"][0]
+    plain = AugmentedPeople(items, [], 64, (0.5,) * 3, (0.25,) * 3)
+    every = AugmentedPeople(items, [], 64, (0.5,) * 3, (0.25,) * 3, scene_scales={"negative": 1.0})
+    indoor = AugmentedPeople(items, [], 64, (0.5,) * 3, (0.25,) * 3, scene_scales={"negative": 1.0},
+                             scene_scale_sources=("sbi2015-indoor",))
+    assert not every[street][1].any() and not indoor[1 - street][1].any()  # person-free close crops
+    assert torch.equal(indoor[street][0], plain[street][0])  # street drawn as without other scales
+    assert not torch.equal(indoor[1 - street][0], plain[1 - street][0])
+
+
+def test_scene_scale_sources_not_in_the_data_are_an_error_naming_them(tmp_path):
+    root = make_video_dataset(tmp_path / "data")
+    cfg = TrainConfig(data=str(root), out=str(tmp_path / "run"), size=32, eval_size=32, batch=2, epochs=1,
+                      workers=0, head_width=16, scene_scales="out=0.25", scene_scale_sources="sbi-indoor")
+    with pytest.raises(ValueError, match="sbi-indoor"):
+        train(cfg, log=lambda *_: None)
+
+
 def test_a_shrunk_background_weight_for_an_unknown_source_is_an_error_naming_it(tmp_path):
     root = make_video_dataset(tmp_path / "data")
     cfg = TrainConfig(data=str(root), out=str(tmp_path / "run"), size=32, eval_size=32, batch=2, epochs=1,

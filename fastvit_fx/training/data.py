@@ -174,15 +174,17 @@ class AugmentedPeople(Dataset):
     scene_scales ({'out': p, 'negative': p}, augment.parse_scene_scales): the share of scene-source
     samples drawn shrunk inside the sample or as a person-free close crop. Those samples are scales
     the teacher was not made for, so they learn from their own labels (teach 0.0, loss weight 1.0),
-    whatever their source's settings. shrunk_background ({source: w}): in a shrunk frame of that
-    source, every background pixel's valid weight is w, its people's stays 1 (the valid map carries
-    it: BCE and Dice weigh by it; the Lovasz term keeps only pixels over 0.5)."""
+    whatever their source's settings; scene_scale_sources: the scene sources drawn so (None: every
+    one). shrunk_background ({source: w}): in a shrunk frame of that source, every background
+    pixel's valid weight is w, its people's stays 1 (the valid map carries it: BCE and Dice weigh by
+    it; the Lovasz term keeps the pixels over its threshold, losses.lovasz_hinge)."""
 
     def __init__(self, items: list[Item], backgrounds: list[np.ndarray], size: int,
                  mean, std, seed: int = 0, max_side: int = 400,
                  framings: dict[str, float] | None = None, faults_p: float = 1.0,
                  teach_sources: tuple[str, ...] = (), loss_weights: dict[str, float] | None = None,
                  scene_scales: dict[str, float] | None = None,
+                 scene_scale_sources: tuple[str, ...] | None = None,
                  shrunk_background: dict[str, float] | None = None) -> None:
         self.items = items
         self.teach = [float(it.source in teach_sources) for it in items]
@@ -202,6 +204,7 @@ class AugmentedPeople(Dataset):
         self.seed = seed
         self.framings, self.faults_p = framings, faults_p
         self.scene_scales = scene_scales or {}
+        self.scene_scale_sources = scene_scale_sources
         self.shrunk_background = shrunk_background or {}
         self.epoch = 0
 
@@ -213,7 +216,9 @@ class AugmentedPeople(Dataset):
         img, mask = self.pairs[index]
         item = self.items[index]
         teach, loss_weight = self.teach[index], self.loss_weight[index]
-        drawn = self._scene_at_other_scale(index) if item.style == "scene" and self.scene_scales else None
+        other_scales = self.scene_scales and (self.scene_scale_sources is None
+                                              or item.source in self.scene_scale_sources)
+        drawn = self._scene_at_other_scale(index) if item.style == "scene" and other_scales else None
         background_weight = 1.0
         if drawn is not None:
             (frame, label), shrunk = drawn

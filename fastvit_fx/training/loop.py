@@ -97,6 +97,9 @@ class TrainConfig:
     # scene frames at other scales than a whole frame: 'out=0.25,negative=0.15', the share of scene
     # samples shrunk inside the sample or cropped close where no person is (augment.parse_scene_scales)
     scene_scales: str | None = None
+    # the scene sources drawn at those scales, 'sbi2015-indoor' (None: every scene source): a room's
+    # shrunk frames halved its false person pixels in camera-sized frames, a street's cost pedestrians
+    scene_scale_sources: str | None = None
     # the background's weight in a shrunk frame of a source, its people's staying 1: 'camvid-street=0.3'.
     # Shrunk whole, a street's pedestrians are a few pixels among many background ones: at full weight a
     # branch found fewer pedestrians, at 0.3 twice as many and the whole street band painted as person
@@ -351,6 +354,9 @@ def train(cfg: TrainConfig, log=print) -> dict:
     scene_scales = parse_scene_scales(cfg.scene_scales)
     if any(scene_scales.values()):
         log("scene samples at other scales: " + ", ".join(f"{k} {v:.0%}" for k, v in scene_scales.items()))
+    scene_scale_sources = parse_sources(cfg.scene_scale_sources, {it.source for it in items}) or None
+    if scene_scale_sources and any(scene_scales.values()):
+        log("only these scene sources drawn at other scales: " + ", ".join(scene_scale_sources))
     shrunk_background = parse_loss_weights(cfg.shrunk_background_weights, {it.source for it in items})
     if shrunk_background:
         log("background of shrunk scene frames weighted: " + ", ".join(f"{k} x{v:g}" for k, v in shrunk_background.items()))
@@ -358,7 +364,8 @@ def train(cfg: TrainConfig, log=print) -> dict:
                               model_cfg.mean, model_cfg.std, seed=cfg.seed,
                               framings=parse_framings(cfg.framings), faults_p=cfg.faults,
                               teach_sources=teach_sources, loss_weights=loss_weights,
-                              scene_scales=scene_scales, shrunk_background=shrunk_background)
+                              scene_scales=scene_scales, scene_scale_sources=scene_scale_sources,
+                              shrunk_background=shrunk_background)
     if world > 1:
         sampler = DistributedSampler(dataset, shuffle=True)
     elif cfg.source_shares == "off":
