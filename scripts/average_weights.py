@@ -9,6 +9,14 @@ was fine-tuned from the other or both from a common start; the config (and train
 of the deepest files is kept. A file with a shallower backbone (the same weights before `--depths` grew them) is grown to
 the deepest file's blocks per stage first (model/deepen.py). A file named twice counts twice:
 `a a a b` is 3/4 a + 1/4 b.
+
+With `--base` the files listed are branches grown from it, and their mean change from the base is
+added scaled by each layer's depth, from FIRST at the stem to LAST at the head (LiNeS;
+fastvit_fx/model/depth_scaling.py):
+
+    python scripts/average_weights.py branch.safetensors --base shipped.safetensors --depth-scale 0 0.5 --out merged.safetensors
+
+`--depth-scale 0.25 0.25` is the same as `shipped shipped shipped branch`.
 """
 from __future__ import annotations
 
@@ -68,13 +76,44 @@ def average(paths: list[Path], out: Path, half: bool = True) -> Path:
     return save_weights(target, out, half=half)
 
 
+def depth_scaled(base: Path, branches: list[Path], out: Path, first: float, last: float,
+                 half: bool = True) -> Path:
+    """The base plus its branches' mean change, scaled from `first` (stem) to `last` (head)."""
+    from fastvit_fx.model.depth_scaling import depth_scaled_merge
+
+    paths = [base, *branches]
+    models = [load_model(p, fuse=False) for p in paths]
+    states = _grown_states(paths, models)
+    if block_counts(states[0]) != block_counts(models[0].state_dict()):
+        raise WeightsError(base, "is shallower than its branches; grow it first (train.py --depths)")
+    try:
+        merged = depth_scaled_merge(states[0], states[1:], first, last)
+    except ValueError as exc:
+        raise WeightsError(branches[0], f"not a branch of {base.name}: {exc}") from None
+    target = models[0]
+    target.load_state_dict(merged)
+    notes = {k: v for k, v in (target.config.training or {}).items() if k not in RUN_SCORES}
+    target.config.training = {**notes, "merged_from": {"base": base.name, "branches": [p.name for p in branches],
+                                                       "depth_scale": [first, last]}}
+    return save_weights(target, out, half=half)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("weights", nargs="+", type=Path)
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--base", type=Path, help="the weights the listed branches grew from")
+    ap.add_argument("--depth-scale", type=float, nargs=2, metavar=("FIRST", "LAST"),
+                    help="with --base: the share of the branches' change at the stem and at the head")
     args = ap.parse_args(argv)
+    if (args.base is None) != (args.depth_scale is None):
+        ap.error("--base and --depth-scale go together")
     try:
-        print(f"wrote {average(args.weights, args.out)}")
+        if args.base is not None:
+            written = depth_scaled(args.base, args.weights, args.out, *args.depth_scale)
+        else:
+            written = average(args.weights, args.out)
+        print(f"wrote {written}")
     except WeightsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

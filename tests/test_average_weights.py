@@ -75,3 +75,49 @@ def test_a_deeper_file_that_does_not_grow_from_the_other_is_refused_by_name(tmp_
     save_weights(build_model(head_width=16, depths=(2, 2, 4, 3)), deep)
     with pytest.raises(WeightsError, match="odd.safetensors|deep.safetensors"):
         average_weights.average([odd, deep], tmp_path / "avg.safetensors")
+
+
+def test_an_even_depth_scale_is_the_ordinary_soup(tmp_path):
+    base, branch = _random_weights(tmp_path / "base.safetensors", 0), _random_weights(tmp_path / "br.safetensors", 1)
+    soup = average_weights.average([base, base, base, branch], tmp_path / "soup.safetensors", half=False)
+    scaled = average_weights.depth_scaled(base, [branch], tmp_path / "scaled.safetensors", 0.25, 0.25, half=False)
+    _, ts = load_weights(soup)
+    cfg, tc = load_weights(scaled)
+    for k in ts:
+        assert torch.allclose(ts[k].float(), tc[k].float(), atol=1e-6), k
+    assert cfg.training["merged_from"] == {"base": "base.safetensors", "branches": ["br.safetensors"],
+                                           "depth_scale": [0.25, 0.25]}
+
+
+def test_the_branch_change_grows_from_the_stem_to_the_head(tmp_path):
+    base, branch = _random_weights(tmp_path / "base.safetensors", 0), _random_weights(tmp_path / "br.safetensors", 1)
+    out = average_weights.depth_scaled(base, [branch], tmp_path / "scaled.safetensors", 0.0, 1.0, half=False)
+    _, tb = load_weights(base)
+    _, tr = load_weights(branch)
+    _, tm = load_weights(out)
+
+    def share(prefix):  # where the merged tensor sits between base (0) and branch (1)
+        k = next(k for k in tb if k.startswith(prefix) and tb[k].is_floating_point() and not torch.equal(tb[k], tr[k]))
+        return float(((tm[k] - tb[k]) / (tr[k] - tb[k])).nanmedian())
+
+    stem, middle, head = share("backbone.stem_0."), share("backbone.stages_2.blocks.0."), share("head.")
+    assert stem == pytest.approx(0.0, abs=1e-5) and head == pytest.approx(1.0, abs=1e-5)
+    assert 0.2 < middle < 0.8
+
+
+def test_layer_depths_follow_the_forward_order():
+    from fastvit_fx.model.depth_scaling import layer_depths
+
+    keys = ["backbone.stem_0.conv.weight", "backbone.stem_0.bn.bias", "backbone.stages_0.blocks.0.mixer.w",
+            "backbone.stages_1.downsample.proj.w", "head.laterals.0.weight", "head.classifier.bias"]
+    d = layer_depths(keys)
+    assert d["backbone.stem_0.conv.weight"] == d["backbone.stem_0.bn.bias"] == 0.0
+    assert d["backbone.stages_0.blocks.0.mixer.w"] == pytest.approx(1 / 3)
+    assert d["head.laterals.0.weight"] == d["head.classifier.bias"] == 1.0
+
+
+def test_a_branch_of_another_architecture_is_refused_by_name(tmp_path):
+    base = _random_weights(tmp_path / "base.safetensors", 0, head_width=16)
+    other = _random_weights(tmp_path / "other.safetensors", 1, head_width=32)
+    with pytest.raises(WeightsError, match="other.safetensors"):
+        average_weights.depth_scaled(base, [other], tmp_path / "m.safetensors", 0.0, 0.5)
