@@ -56,15 +56,19 @@ def _grown_states(paths: list[Path], models: list) -> list[dict]:
     return states
 
 
+def _check_same_architecture(paths: list[Path], states: list[dict]) -> None:
+    for p, st in zip(paths[1:], states[1:]):
+        if st.keys() != states[0].keys() or any(st[k].shape != states[0][k].shape for k in st):
+            raise WeightsError(p, f"not the same architecture as {paths[0]}; cannot average")
+
+
 RUN_SCORES = ("val", "val_miou")  # keys of a run's training notes that score that run alone
 
 
 def average(paths: list[Path], out: Path, half: bool = True) -> Path:
     models = [load_model(p, fuse=False) for p in paths]
     states = _grown_states(paths, models)
-    for p, st in zip(paths[1:], states[1:]):
-        if st.keys() != states[0].keys() or any(st[k].shape != states[0][k].shape for k in st):
-            raise WeightsError(p, f"not the same architecture as {paths[0]}; cannot average")
+    _check_same_architecture(paths, states)
     merged = {k: sum(st[k].float() for st in states) / len(states) if states[0][k].is_floating_point()
               else states[-1][k] for k in states[0]}
     # the last of the deepest files gives the config (and the training notes)
@@ -86,10 +90,8 @@ def depth_scaled(base: Path, branches: list[Path], out: Path, first: float, last
     states = _grown_states(paths, models)
     if block_counts(states[0]) != block_counts(models[0].state_dict()):
         raise WeightsError(base, "is shallower than its branches; grow it first (train.py --depths)")
-    try:
-        merged = depth_scaled_merge(states[0], states[1:], first, last)
-    except ValueError as exc:
-        raise WeightsError(branches[0], f"not a branch of {base.name}: {exc}") from None
+    _check_same_architecture(paths, states)
+    merged = depth_scaled_merge(states[0], states[1:], first, last)
     target = models[0]
     target.load_state_dict(merged)
     notes = {k: v for k, v in (target.config.training or {}).items() if k not in RUN_SCORES}

@@ -1,11 +1,11 @@
 """Add branches' changes to the weights they grew from, scaled by how deep each layer sits.
 
-A soup `(1 - c) base + c branch` adds the same share `c` of a branch's change to every layer. When a
-branch learns a new skill and forgets an old one, the forgetting tends to sit in the shallow layers
-(general features the old skill also reads) and the new skill in the deep ones (LiNeS, Wang et al.
-2024, "post-training layer scaling"). Scaling the change from `first` at the stem to `last` at the
-head keeps more of the base where it is shared and more of the branch where it is task-specific. With
-`first == last` it is the ordinary soup.
+A soup `(1 - c) base + c branch` adds the same share `c` of a branch's change to every layer. LiNeS
+(Wang et al. 2024, "post-training layer scaling") scales the change with depth instead, on the premise
+that fine-tuning forgets in the shallow layers (general features) and learns the new task in the deep
+ones. Here the change goes from `first` at the stem to `last` at the head; with `first == last` it is
+the ordinary soup. For this network's branches the premise did not hold (model card, "Branches added
+by depth"): the tool is kept for measuring where a branch's gains and losses sit.
 """
 from __future__ import annotations
 
