@@ -2,25 +2,29 @@
 stand-in network that calls bright pixels a person and records the input shapes it was given."""
 from __future__ import annotations
 
+import time
+
 import cv2
 import numpy as np
 import pytest
 
 from fastvit_fx import Segmenter
 from fastvit_fx.model import ModelConfig
-from fastvit_fx.segment.input_size import InputSizes
+from fastvit_fx.segment.input_size import InputSizes, LargeSizeGate
 
 
 class BrightShapes:
     name = "bright-shapes-test"
 
-    def __init__(self, input_hw=None) -> None:
+    def __init__(self, input_hw=None, sleep_s_at=None) -> None:
         self.shapes: list[tuple[int, int]] = []
+        self.sleep_s_at = sleep_s_at or {}  # longest side -> seconds each pass at it takes (a slow machine)
         if input_hw is not None:
             self.input_hw = input_hw
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         self.shapes.append(x.shape[2:])
+        time.sleep(self.sleep_s_at.get(max(x.shape[2:]), 0.0))
         bright = (x[0].mean(axis=0) > 1.0).astype(np.float32)
         h, w = bright.shape
         return cv2.resize(bright, (w // 4, h // 4), interpolation=cv2.INTER_AREA)[None, None]
@@ -109,3 +113,66 @@ def test_by_default_every_pass_keeps_the_base_size():
     seg(frame_with(SHORT))
     seg(frame_with(TALL))
     assert {max(s) for s in backend.shapes} == {seg.size}  # the zoom crop too
+
+
+def test_video_keeps_the_large_size_down_to_the_band_under_the_threshold():
+    sizes = InputSizes(256, large=320, large_from=0.7, large_keep_band=0.05)
+    assert sizes.for_tallest(0.67) == 256  # not yet large: the threshold itself
+    assert sizes.for_tallest(0.67, current=320) == 320  # already large: kept inside the band
+    assert sizes.for_tallest(0.64, current=320) == 256
+
+
+def test_the_gate_closes_when_large_calls_miss_the_frame_budget_and_retries_later():
+    gate = LargeSizeGate(share=0.8, window=5, retry_s=1.0)
+    assert gate.budget_ms(1 / 30) == pytest.approx(26.67, abs=0.01)
+    assert gate.budget_ms(0.5) == gate.budget_ms(1 / 30)  # skipped camera frames earn no looser budget
+    for _ in range(10):
+        gate.record(20.0, large=True, interval_s=1 / 30)  # inside 0.8 of a 30 fps frame
+    assert gate.open and gate.closures == 0
+    gate.record(40.0, large=True, interval_s=1 / 30)
+    gate.record(40.0, large=True, interval_s=1 / 30)
+    assert gate.open  # two slow calls of five: the median still fits
+    gate.record(40.0, large=True, interval_s=1 / 30)
+    assert not gate.open and gate.closures == 1
+    for _ in range(29):  # just under a second of stream at 30 fps
+        gate.record(10.0, large=False, interval_s=1 / 30)
+    assert not gate.open
+    gate.record(10.0, large=False, interval_s=1 / 30)
+    gate.record(10.0, large=False, interval_s=1 / 30)
+    assert gate.open  # measured afresh: one slow call alone does not close it again
+    gate.record(40.0, large=True, interval_s=1 / 30)
+    assert gate.open
+
+
+def test_the_gate_ignores_calls_at_the_base_size():
+    gate = LargeSizeGate(window=3)
+    for _ in range(20):
+        gate.record(500.0, large=False, interval_s=1 / 30)
+    assert gate.open
+
+
+def test_nonsense_gate_settings_are_refused():
+    with pytest.raises(ValueError, match="share"):
+        LargeSizeGate(share=0.0)
+
+
+def test_a_slow_machine_falls_back_to_the_base_size_in_video_and_stills_keep_the_large_size():
+    sizes = InputSizes(128, large=192, large_from=0.5)
+    seg, backend = segmenter(sizes, smooth=True, zoom=False)
+    backend.sleep_s_at = {192: 0.06}  # the large pass alone takes longer than a 30 fps frame
+    for _ in range(8):
+        seg(frame_with(TALL), interval_s=1 / 30)
+    sides = [max(s) for s in backend.shapes]
+    assert sides[:4] == [128, 192, 192, 192]  # measured three times before it is judged
+    assert set(sides[4:]) == {128} and seg.large_size_gate.closures == 1
+    still, still_backend = segmenter(sizes)
+    still_backend.sleep_s_at = {192: 0.06}
+    still(frame_with(TALL))
+    assert [max(s) for s in still_backend.shapes] == [128, 192]  # no camera to keep up with
+
+
+def test_a_fast_machine_keeps_the_large_size_in_video():
+    seg, backend = segmenter(InputSizes(128, large=192, large_from=0.5), smooth=True, zoom=False)
+    for _ in range(8):
+        seg(frame_with(TALL), interval_s=1 / 30)
+    assert [max(s) for s in backend.shapes] == [128] + [192] * 7 and seg.large_size_gate.open

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..backends.base import Backend
 from ..model.config import ModelConfig
-from .input_size import LARGE_PEOPLE_SIZE, SMALL_PEOPLE_SIZE, InputSizes
+from .input_size import LARGE_PEOPLE_SIZE, SMALL_PEOPLE_SIZE, InputSizes, LargeSizeGate
 from .letterbox import Letterbox, crop_valid, letterbox_shape, to_network_input
 from .refine import (FINE_FIT_MAX_HEIGHT, FINE_WORK_SCALE, MASK_STRETCH, SMALL_PEOPLE_BELOW, SMALL_PEOPLE_STRETCH,
                      WORK_SCALE, TemporalSmoother, apply_size, guided_upsample, tallest_person)
@@ -108,6 +108,9 @@ class Segmenter:
         self.sizes = InputSizes(base, large=LARGE_PEOPLE_SIZE if chosen_sizes else None,
                                 small=SMALL_PEOPLE_SIZE if chosen_sizes else None)
         self._tallest: float | None = None  # video: the tallest person in the previous frame
+        self._video_size: int | None = None  # video: the size the previous frame ran at
+        # video: the large size only while the segmenter keeps up with it (None: always, as scoring wants)
+        self.large_size_gate: LargeSizeGate | None = LargeSizeGate() if smooth else None
         self.tracker = ZoomTracker(fixed_hw=self._fixed_hw, input_size=self.size,
                                    max_upscale=MAX_UPSCALE) if zoom and smooth else None
         self.last_ms = 0.0  # network time of the last call (all its passes)
@@ -127,6 +130,7 @@ class Segmenter:
     def reset(self) -> None:
         """Forget the previous frame (a new clip or a cut)."""
         self._tallest = None
+        self._video_size = None
         if self.smoother:
             self.smoother.reset()
         if self.tracker:
@@ -157,6 +161,7 @@ class Segmenter:
         gap drops the tracked crop. Stills and unknown timing: None."""
         with self._lock:
             _check_frame(frame_bgr)
+            started = time.perf_counter()
             hw = frame_bgr.shape[:2]
             video = self.smoother is not None or self.tracker is not None
             tracker, net_ms, region = self.tracker, 0.0, None
@@ -164,7 +169,7 @@ class Segmenter:
                 tracker.reset()
                 self._tallest = None
             # video: the size the previous frame's people called for (one pass a frame); a still: the base
-            size = self.sizes.for_tallest(self._tallest) if video else self.size
+            size = self._video_pass_size() if video else self.size
             looked_whole = False
             if tracker is not None and not tracker.needs_full_look(hw):
                 region = tracker.region  # video: only the crop, where the person was a frame ago
@@ -207,7 +212,21 @@ class Segmenter:
                 self._tallest = tallest_person(mask[::4, ::4])  # the frame's people, for the next frame's size
             if self.smoother is not None:
                 mask = self.smoother(mask, frame_bgr, interval_s)
+            if video:
+                self._video_size = size
+                if self.large_size_gate is not None:
+                    large = self.sizes.large is not None and size == self.sizes.large != self.size
+                    self.large_size_gate.record((time.perf_counter() - started) * 1000, large, interval_s)
             return mask
+
+    def _video_pass_size(self) -> int:
+        """A video frame's input size: what the previous frame's people called for, the large size only
+        while the gate is open."""
+        size = self.sizes.for_tallest(self._tallest, current=self._video_size)
+        gate = self.large_size_gate
+        if gate is not None and size == self.sizes.large and not gate.open:
+            return self.size
+        return size
 
     def _blends_looks(self) -> bool:
         """Whether a crop's look is blended with the full look made on the same frame: on stills, and on
