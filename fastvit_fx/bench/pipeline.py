@@ -65,9 +65,12 @@ def bench_pipeline(seconds: float = 4.0, presets=None, record: bool = True, size
                 if recorder is not None:
                     recorder.start()
                     driver.add_sink(recorder)
+                gate = getattr(segmenter, "large_size_gate", None)
+                g0 = (gate.calls, gate.large_calls, gate.closures) if gate is not None else None
                 f0, m0, s0, t0 = driver.frames_out, driver.masks_made, driver.skipped, time.monotonic()
                 time.sleep(seconds)
                 f1, m1, s1, t1 = driver.frames_out, driver.masks_made, driver.skipped, time.monotonic()
+                g1 = (gate.calls, gate.large_calls, gate.closures) if gate is not None else None
                 stats = driver.stats()
             finally:
                 driver.stop()
@@ -83,6 +86,10 @@ def bench_pipeline(seconds: float = 4.0, presets=None, record: bool = True, size
                 "render_ms": round(stats.render_ms, 1),
                 "latency_ms": round(stats.latency_ms, 1),
             }
+            if g0 is not None and getattr(segmenter, "sizes", None) is not None and segmenter.sizes.large:
+                # how many masks ran at the large input size for large people, and how often it fell back
+                row["large_share"] = round((g1[1] - g0[1]) / max(g1[0] - g0[0], 1), 2)
+                row["large_fallbacks"] = g1[2] - g0[2]
             if info is not None:
                 row["rec_frames"] = info.frames
                 row["rec_dropped"] = info.dropped

@@ -92,7 +92,8 @@ class LargeSizeGate:
         self.share, self.retry_s, self.slowest_interval_s = share, retry_s, slowest_interval_s
         self._ms: deque[float] = deque(maxlen=window)
         self._closed_for_s = 0.0
-        self.closures = 0  # how often it fell back (a bench reports it)
+        # what a bench reports: calls recorded, those at the large size, and how often it fell back
+        self.calls = self.large_calls = self.closures = 0
 
     @property
     def open(self) -> bool:
@@ -103,6 +104,8 @@ class LargeSizeGate:
         return self.share * interval * 1000.0
 
     def record(self, call_ms: float, large: bool, interval_s: float | None) -> None:
+        self.calls += 1
+        self.large_calls += int(large)
         if not self.open:
             self._closed_for_s -= interval_s or self.slowest_interval_s
             return
