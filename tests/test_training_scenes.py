@@ -217,6 +217,22 @@ def test_video_eval_runs_each_sequence_in_order_from_a_reset(tmp_path):
     assert result["sequences"]["street-a"]["flicker"] == pytest.approx(1.0)
 
 
+def test_video_eval_holds_the_large_size_gate_open_and_gives_it_back(tmp_path):
+    items = read_manifest(make_video_dataset(tmp_path), "val")
+    truth = np.ones((20, 20), np.float32)
+    seen = []
+
+    class Gated(RecordingSegmenter):
+        def __call__(self, frame, interval_s=None):
+            seen.append(self.large_size_gate)  # what scoring runs with: no gate, whatever the machine's load
+            return super().__call__(frame, interval_s)
+
+    seg = Gated({v: truth for v in (10, 20, 30, 140, 150)})
+    seg.large_size_gate = gate = object()
+    evaluate_video(seg, items)
+    assert seen == [None] * 5 and seg.large_size_gate is gate
+
+
 def test_selection_weighs_sources_equally_and_leaves_the_tiny_one_out():
     sources = {"a": {"miou": 0.9}, "b": {"miou": 0.5}, "cdnet-pedestrians": {"miou": 0.0}}
     assert selection_score(sources) == pytest.approx(0.7)
