@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from fastvit_fx.model import build_model, save_weights
+from fastvit_fx.segment.input_size import LARGE_PEOPLE_SIZE
 from test_training import make_dataset
 
 _spec = importlib.util.spec_from_file_location(
@@ -197,7 +198,7 @@ def test_one_set_of_weights_is_measured_under_each_candidates_input_sizes(tmp_pa
                                   "--backend", "torch", "--repeats", "3", "--no-video", "--json", str(out)])
     assert rc == 0
     rows = json.loads(out.read_text())["rows"]
-    assert rows["one"]["sizes"]["large"] is None
+    assert rows["one"]["sizes"]["large"] == LARGE_PEOPLE_SIZE  # no --sizes: the app's own
     assert rows["two"]["sizes"] == {**rows["one"]["sizes"], "large": 96, "large_from": 0.3, "small": None}
     assert compare_candidates.parse_sizes("large:320,from:0.5,small:224") == {"large": 320, "large_from": 0.5,
                                                                               "small": 224}

@@ -10,7 +10,8 @@ import pytest
 
 from fastvit_fx import Segmenter
 from fastvit_fx.model import ModelConfig
-from fastvit_fx.segment.input_size import InputSizes, LargeSizeGate
+from fastvit_fx.segment.input_size import (LARGE_PEOPLE_FROM, LARGE_PEOPLE_SIZE, SMALL_PEOPLE_SIZE, InputSizes,
+                                           LargeSizeGate)
 
 
 class BrightShapes:
@@ -107,12 +108,15 @@ def test_a_size_asked_for_and_a_fixed_input_shape_keep_one_size():
     assert not fixed.sizes.varies
 
 
-def test_by_default_every_pass_keeps_the_base_size():
+def test_by_default_the_segmenter_takes_the_apps_sizes():
     seg, backend = segmenter()
-    assert not seg.sizes.varies
+    assert (seg.sizes.large, seg.sizes.small) == (LARGE_PEOPLE_SIZE, SMALL_PEOPLE_SIZE)
+    assert seg.sizes.large_from == LARGE_PEOPLE_FROM
     seg(frame_with(SHORT))
+    assert {max(s) for s in backend.shapes} == {SMALL_PEOPLE_SIZE or seg.size}  # the zoom crop too
+    backend.shapes.clear()
     seg(frame_with(TALL))
-    assert {max(s) for s in backend.shapes} == {seg.size}  # the zoom crop too
+    assert [max(s) for s in backend.shapes] == [seg.size] + ([LARGE_PEOPLE_SIZE] if LARGE_PEOPLE_SIZE else [])
 
 
 def test_video_keeps_the_large_size_down_to_the_band_under_the_threshold():
