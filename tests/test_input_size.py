@@ -180,3 +180,4 @@ def test_a_fast_machine_keeps_the_large_size_in_video():
     for _ in range(8):
         seg(frame_with(TALL), interval_s=1 / 30)
     assert [max(s) for s in backend.shapes] == [128] + [192] * 7 and seg.large_size_gate.open
+    assert seg.last_size == 192

@@ -36,6 +36,7 @@ class SlowSegmenter:
         self.calls = 0
         self.seen = []
         self.last_ms = 0.0
+        self.last_size = 192
         self.backend_name = "fake"
 
     def __call__(self, frame, interval_s=None):
@@ -84,6 +85,7 @@ def test_stats_report_rates_and_latency():
     assert stats.seg_ms == pytest.approx(10.0)
     assert stats.latency_ms >= 10 and stats.render_ms >= 0  # shown after its own mask: at least seg time
     assert stats.frames >= 30 and stats.masks >= 5 and stats.backend == "fake"
+    assert stats.input_size == 192  # the HUD shows which input size the masks ran at
     assert stats.effect == "red_person"
 
 

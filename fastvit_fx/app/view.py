@@ -34,6 +34,7 @@ class HudState:
     seg_fps: float = 0.0
     backend: str = ""
     zoomed: bool = False  # the segmenter is looking closer at someone small in the frame
+    input_size: int = 0  # the network input's longest side (a large person may get a larger one)
     render_ms: float = 0.0
     latency_ms: float = 0.0  # capture -> shown: the picture lags the camera by this much
     recording: bool = False
@@ -167,7 +168,8 @@ class VideoView(QWidget):
             title += "   [mask view]"
         parts = [f"{h.fps:4.1f} fps"]
         if h.seg_ms > 0:
-            parts.append(f"seg {h.seg_ms:.0f} ms ({h.seg_fps:.0f}/s)" + (" zoom" if h.zoomed else ""))
+            size = f" @{h.input_size}" if h.input_size else ""
+            parts.append(f"seg {h.seg_ms:.0f} ms{size} ({h.seg_fps:.0f}/s)" + (" zoom" if h.zoomed else ""))
         if h.render_ms > 0:
             parts.append(f"fx {h.render_ms:.0f} ms")
         if h.latency_ms > 0:

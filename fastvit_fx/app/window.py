@@ -290,6 +290,7 @@ class MainWindow(QMainWindow):
         hud.latency_ms = stats.latency_ms
         hud.backend = stats.backend or ""
         hud.zoomed = stats.zoomed
+        hud.input_size = stats.input_size
         if not hud.backend and self.session.driver.truth_masks and self.session.driver.segmenter is None:
             hud.backend = "mask: the demo's exact one (no segmenter)"
         hud.render_ms = stats.render_ms

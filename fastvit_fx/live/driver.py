@@ -404,6 +404,7 @@ class LiveDriver:
             cuts=self.cuts,
             backend=getattr(seg, "backend_name", None),
             zoomed=getattr(seg, "last_region", None) is not None,
+            input_size=int(getattr(seg, "last_size", 0) or 0),
             effect=self.step.effect_name,
             mask_mode=self.mask_mode.value,
         )

@@ -73,6 +73,7 @@ class LiveStats:
     cuts: int = 0  # cuts seen in the source (a video looping, a new camera)
     backend: str | None = None
     zoomed: bool = False  # the segmenter is looking closer at someone small in the frame
+    input_size: int = 0  # the network input's longest side for the last mask (0: not known)
     effect: str = "none"
     mask_mode: str = "own"
 

@@ -115,6 +115,7 @@ class Segmenter:
                                    max_upscale=MAX_UPSCALE) if zoom and smooth else None
         self.last_ms = 0.0  # network time of the last call (all its passes)
         self.last_region: tuple[int, int, int, int] | None = None  # the zoomed crop of the last call
+        self.last_size = self.size  # the input size of the last call's passes after its first look
         self._buffer: np.ndarray | None = None  # reused network input
         self._lock = threading.Lock()
 
@@ -205,7 +206,7 @@ class Segmenter:
                     closer = blend_looks(mask[y0:y1, x0:x1], closer, self.still_zoom_blend)
                 paste_feathered(mask, closer, region)
                 net_ms += self.last_ms
-            self.last_ms, self.last_region = net_ms, region
+            self.last_ms, self.last_region, self.last_size = net_ms, region, size
             if tracker is not None:
                 tracker.update(mask)
             if video and self.sizes.varies:
