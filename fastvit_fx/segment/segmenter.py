@@ -67,8 +67,9 @@ class Segmenter:
 
     sizes (input_size.py): where the first look finds a large person (or only small people), the
     passes that follow it (a still's second look, the zoom crop, the next video frame) run at the
-    input size chosen for them (none by default: input_size.py says why). Only with the model's own
-    size: a size asked for is kept.
+    input size chosen for them (by default 320 for a person at least 0.7 of the frame's height;
+    input_size.py says why). Live video takes the large size only while the segmenter keeps up with
+    it (`large_size_gate`). Only with the model's own size: a size asked for is kept.
     """
 
     def __init__(self, backend: Backend | None = None, config: ModelConfig | None = None, *,
