@@ -121,7 +121,7 @@ def test_by_default_the_segmenter_takes_the_apps_sizes():
 
 def test_video_keeps_the_large_size_down_to_the_band_under_the_threshold():
     sizes = InputSizes(256, large=320, large_from=0.7, large_keep_band=0.05)
-    assert sizes.for_tallest(0.67) == 256  # not yet large: the threshold itself
+    assert sizes.for_tallest(0.67) == 256  # under the threshold and not large yet: the base
     assert sizes.for_tallest(0.67, current=320) == 320  # already large: kept inside the band
     assert sizes.for_tallest(0.64, current=320) == 256
 
