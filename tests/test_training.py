@@ -511,6 +511,42 @@ def test_a_teacher_adds_its_term_on_the_taught_sources_and_bad_teachers_are_name
         train_one_epoch_from(trained, tmp_path / "bad3", teacher=str(stranger))
 
 
+def test_the_teacher_input_is_enlarged_to_its_size_on_the_network_stride():
+    from fastvit_fx.training.loop import teacher_input
+
+    x = torch.rand(2, 3, 64, 64)
+    assert teacher_input(x, 0) is x and teacher_input(x, 64) is x  # the student's own size
+    big = teacher_input(x, 80)  # 1.25x, each side rounded up to the stride: 80 -> 96
+    assert big.shape == (2, 3, 96, 96)
+    assert teacher_input(torch.rand(1, 3, 64, 96), 192).shape == (1, 3, 128, 192)
+    flat = torch.full((1, 3, 64, 64), 0.25)  # resizing keeps what the picture shows
+    assert torch.allclose(teacher_input(flat, 128), torch.full((1, 3, 128, 128), 0.25))
+
+
+def test_a_teacher_at_a_larger_input_teaches_and_a_bad_size_is_named(trained, tmp_path, monkeypatch):
+    import fastvit_fx.training.loop as loop
+
+    cfg, _, _, run = trained
+    seen = []  # the teacher's input shapes, as the loop hands them over
+
+    def recording(x, side):
+        out = teacher_input(x, side)
+        seen.append(tuple(out.shape[-2:]))
+        return out
+
+    teacher_input = loop.teacher_input
+    monkeypatch.setattr(loop, "teacher_input", recording)
+    messages = train_one_epoch_from(trained, tmp_path / "large", teacher=str(run / "export.safetensors"),
+                                    teach_sources="synthetic", teacher_size=128, turn=0.5)
+    assert any("at 128 px" in m for m in messages)
+    assert seen and set(seen) == {(128, 128)}  # the student trains at 64 px
+    loss = first_epoch_loss(tmp_path / "large")
+    assert np.isfinite(loss) and loss > 0
+    with pytest.raises(ValueError, match="--teacher-size 16"):
+        train_one_epoch_from(trained, tmp_path / "bad", teacher=str(run / "export.safetensors"),
+                             teach_sources="synthetic", teacher_size=16)
+
+
 def test_turned_samples_train_with_a_teacher_whose_answer_turns_with_them(trained, tmp_path):
     cfg, _, _, run = trained
     messages = train_one_epoch_from(trained, tmp_path / "turned", teacher=str(run / "export.safetensors"),

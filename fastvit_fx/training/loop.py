@@ -78,6 +78,10 @@ class TrainConfig:
     teacher: str | None = None
     distill: float = 1.0
     teach_sources: str | None = None
+    # >0: the taught samples are enlarged so their longer side is this many px for the teacher's pass
+    # (its answer is resized back in the loss): the teacher sees people larger than the student does,
+    # and the student learns the masks of a larger input at its own
+    teacher_size: int = 0
     # share of samples turned by a random quarter turn (turn.py), image, label and the teacher's
     # answer together: people lying down or upside down are people too
     turn: float = 0.0
@@ -219,7 +223,24 @@ def load_teacher(cfg: TrainConfig, model_cfg: ModelConfig, sources: set[str], de
         p.requires_grad_(False)
     if teacher.config.mean != model_cfg.mean or teacher.config.std != model_cfg.std:
         raise ValueError(f"--teacher {cfg.teacher}: normalises its input differently from the student")
+    if cfg.teacher_size and cfg.teacher_size < TEACHER_STRIDE:
+        raise ValueError(f"--teacher-size {cfg.teacher_size}: must be 0 (the student's size) or at least "
+                         f"{TEACHER_STRIDE} px")
     return teacher, teach_sources
+
+
+TEACHER_STRIDE = 32  # the network's coarsest stride: every input side is a multiple of it
+
+
+def teacher_input(x: torch.Tensor, side: int) -> torch.Tensor:
+    """The batch the teacher sees: `x` itself where `side` is 0 or already its longer side, else
+    resized (bilinear) so the longer side is `side`, each side rounded up to the network's stride."""
+    h, w = x.shape[-2:]
+    if not side or side == max(h, w):
+        return x
+    scale = side / max(h, w)
+    size = tuple(max(TEACHER_STRIDE, math.ceil(round(v * scale, 6) / TEACHER_STRIDE) * TEACHER_STRIDE) for v in (h, w))
+    return torch.nn.functional.interpolate(x, size=size, mode="bilinear", align_corners=False)
 
 
 def plot_curves(log_path: Path, out_png: Path) -> None:
@@ -340,7 +361,8 @@ def train(cfg: TrainConfig, log=print) -> dict:
     teacher, teach_sources = None, ()
     if cfg.teacher:
         teacher, teach_sources = load_teacher(cfg, model_cfg, {it.source for it in items}, device)
-        log(f"teacher {cfg.teacher} (distill {cfg.distill:g}) on {', '.join(teach_sources)}")
+        at = f" at {cfg.teacher_size} px" if cfg.teacher_size else ""
+        log(f"teacher {cfg.teacher}{at} (distill {cfg.distill:g}) on {', '.join(teach_sources)}")
     if cfg.turn:
         log(f"{cfg.turn:.0%} of samples turned by a random quarter turn")
     if cfg.frozen_bn:
@@ -444,7 +466,8 @@ def train(cfg: TrainConfig, log=print) -> dict:
                 chosen = teach > 0.5
                 with torch.no_grad(), torch.autocast(device.type, dtype=amp_dtype or torch.bfloat16,
                                                      enabled=amp_dtype is not None):
-                    taught = teacher(x[chosen])  # only the samples it is matched on, still upright
+                    # only the samples it is matched on, still upright
+                    taught = teacher(teacher_input(x[chosen], cfg.teacher_size))
             if cfg.turn:
                 quarters = draw_quarter_turns(x.shape[0], cfg.turn, turn_rng)
                 x, y, valid = turn(x, quarters), turn(y, quarters), turn(valid, quarters)
