@@ -526,15 +526,15 @@ def test_the_teacher_input_is_enlarged_to_its_size_on_the_network_stride():
 def test_a_teacher_at_a_larger_input_teaches_and_a_bad_size_is_named(trained, tmp_path, monkeypatch):
     import fastvit_fx.training.loop as loop
 
-    cfg, _, _, run = trained
+    _, _, _, run = trained
     seen = []  # the teacher's input shapes, as the loop hands them over
+    resize = loop.teacher_input
 
     def recording(x, side):
-        out = teacher_input(x, side)
+        out = resize(x, side)
         seen.append(tuple(out.shape[-2:]))
         return out
 
-    teacher_input = loop.teacher_input
     monkeypatch.setattr(loop, "teacher_input", recording)
     messages = train_one_epoch_from(trained, tmp_path / "large", teacher=str(run / "export.safetensors"),
                                     teach_sources="synthetic", teacher_size=128, turn=0.5)

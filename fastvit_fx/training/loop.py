@@ -17,6 +17,7 @@ import torch
 import torch.distributed as dist
 from torch.utils.data import DataLoader, DistributedSampler, WeightedRandomSampler
 
+from ..export.shapes import STRIDE
 from ..model import ModelConfig, build_model, save_weights
 from .augment import parse_framings, parse_scene_scales
 from .batch_norm import batch_norms
@@ -223,13 +224,10 @@ def load_teacher(cfg: TrainConfig, model_cfg: ModelConfig, sources: set[str], de
         p.requires_grad_(False)
     if teacher.config.mean != model_cfg.mean or teacher.config.std != model_cfg.std:
         raise ValueError(f"--teacher {cfg.teacher}: normalises its input differently from the student")
-    if cfg.teacher_size and cfg.teacher_size < TEACHER_STRIDE:
+    if cfg.teacher_size and cfg.teacher_size < STRIDE:
         raise ValueError(f"--teacher-size {cfg.teacher_size}: must be 0 (the student's size) or at least "
-                         f"{TEACHER_STRIDE} px")
+                         f"{STRIDE} px")
     return teacher, teach_sources
-
-
-TEACHER_STRIDE = 32  # the network's coarsest stride: every input side is a multiple of it
 
 
 def teacher_input(x: torch.Tensor, side: int) -> torch.Tensor:
@@ -239,7 +237,7 @@ def teacher_input(x: torch.Tensor, side: int) -> torch.Tensor:
     if not side or side == max(h, w):
         return x
     scale = side / max(h, w)
-    size = tuple(max(TEACHER_STRIDE, math.ceil(round(v * scale, 6) / TEACHER_STRIDE) * TEACHER_STRIDE) for v in (h, w))
+    size = tuple(max(STRIDE, math.ceil(round(v * scale, 6) / STRIDE) * STRIDE) for v in (h, w))
     return torch.nn.functional.interpolate(x, size=size, mode="bilinear", align_corners=False)
 
 
