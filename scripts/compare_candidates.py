@@ -174,7 +174,7 @@ def measure(path: Path, items, backend: str, video: bool, turned: int = 0, paste
             row["sources"]["pasted-group"] = evaluate_pasted_groups(segmenter, standing, backgrounds, paste_group)["miou"]
     if video:
         clip = evaluate_video(opened(smooth=True), items)
-        row.update(video_miou=clip["miou"], flicker=clip["flicker"])
+        row.update(video_miou=clip["miou"], flicker=clip["flicker"], flicker_by_pairs=clip["flicker_by_pairs"])
     return row
 
 
@@ -234,14 +234,14 @@ def largest_losses(rows: dict[str, dict], sources: list[str], k: int = 3) -> str
 
 def table(rows: dict[str, dict], sources: list[str], chosen: str) -> str:
     head = ["candidate"] + [label(s) for s in sources] + ["eligible", "rule score", "video mIoU", "flicker",
-                                                                 "network ms"]
+                                                                 "flicker by pairs", "network ms"]
     lines = ["| " + " | ".join(head) + " |", "|---" + "|---:" * (len(head) - 1) + "|"]
     for name, row in rows.items():
         cells = [f"**{name}**" if name == chosen else name]
         cells += [f"{row['sources'][s]:.4f}" if s in row["sources"] else "" for s in sources]
         cells.append("yes" if row["eligible"] else f"no ({row['why_not']})")
         cells.append(f"{row['score']:.4f}")
-        cells += [f"{row[k]:.3f}" if k in row else "" for k in ("video_miou", "flicker")]
+        cells += [f"{row[k]:.3f}" if k in row else "" for k in ("video_miou", "flicker", "flicker_by_pairs")]
         cells.append(f"{row['network_ms']:.2f} ({row['time_ratio']:.2f}x)")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)

@@ -50,6 +50,7 @@ def report_video(result: dict, seg, args) -> int:
     for name, r in result["sequences"].items():
         print(f"{name:32s} {r['source']:18s} {r['n']:4d} {r['miou']:7.4f} {r['flicker']:8.4f}")
     print(f"{'mean over sequences':32s} {'':18s} {'':4s} {result['miou']:7.4f} {result['flicker']:8.4f}")
+    print(f"{'flicker weighted by frame pairs':32s} {'':18s} {'':4s} {'':7s} {result['flicker_by_pairs']:8.4f}")
     if args.json:
         result.update(weights=str(seg.weights), backend=seg.backend_name, size=seg.size, sizes=asdict(seg.sizes),
                       split=args.split)

@@ -215,6 +215,9 @@ def test_video_eval_runs_each_sequence_in_order_from_a_reset(tmp_path):
     result = evaluate_video(RecordingSegmenter(answers), items)
     assert result["sequences"]["street-a"]["miou"] == pytest.approx(2 / 3)
     assert result["sequences"]["street-a"]["flicker"] == pytest.approx(1.0)
+    # street-a blinks over 2 pairs, street-b holds still over 1: the plain mean is 1/2, by pairs 2/3
+    assert result["flicker"] == pytest.approx(0.5)
+    assert result["flicker_by_pairs"] == pytest.approx(2 / 3)
 
 
 def test_video_eval_holds_the_large_size_gate_open_and_gives_it_back(tmp_path):

@@ -271,4 +271,13 @@ def _evaluate_video(segmenter, items: list[Item]) -> dict:
     rows = list(result["sequences"].values())
     result["miou"] = float(np.mean([r["miou"] for r in rows])) if rows else float("nan")
     result["flicker"] = float(np.nanmean([r["flicker"] for r in rows])) if rows else float("nan")
+    result["flicker_by_pairs"] = flicker_by_pairs(rows)
     return result
+
+
+def flicker_by_pairs(rows: list[dict]) -> float:
+    """Per-sequence flicker weighted by each sequence's frame pairs. The plain mean over sequences lets
+    a 2-frame clip count as much as a 55-frame one; this asks how often a pair of frames flickers."""
+    weighted = [(r["flicker"], r["n"] - 1) for r in rows if r["n"] > 1 and not np.isnan(r["flicker"])]
+    pairs = sum(n for _, n in weighted)
+    return float(sum(f * n for f, n in weighted) / pairs) if pairs else float("nan")
