@@ -174,7 +174,8 @@ def measure(path: Path, items, backend: str, video: bool, turned: int = 0, paste
             row["sources"]["pasted-group"] = evaluate_pasted_groups(segmenter, standing, backgrounds, paste_group)["miou"]
     if video:
         clip = evaluate_video(opened(smooth=True), items)
-        row.update(video_miou=clip["miou"], flicker=clip["flicker"], flicker_by_pairs=clip["flicker_by_pairs"])
+        row.update(video_miou=clip["miou"], flicker=clip["flicker"], flicker_by_pairs=clip["flicker_by_pairs"],
+                   video_sequences=clip["sequences"])  # in the JSON: which clip moved a flicker guard
     return row
 
 

@@ -228,3 +228,21 @@ def test_pasted_groups_are_scored_on_the_full_body_photos(tmp_path):
     seg = open_segmenter(path, backend="torch", device="cpu")
     expected = evaluate_pasted_groups(seg, read_manifest(root, "val"), load_backgrounds(scenes), 2)["miou"]
     assert row["sources"]["pasted-group"] == pytest.approx(expected)
+
+
+def test_the_video_pass_reports_flicker_by_pairs_and_each_sequence(tmp_path, capsys):
+    from test_training_scenes import make_video_dataset
+
+    root = make_video_dataset(tmp_path / "data")
+    torch.manual_seed(0)
+    path = save_weights(build_model(head_width=16, input_size=64), tmp_path / "w.safetensors")
+    out = tmp_path / "rule.json"
+    rc = compare_candidates.main(["--data", str(root), "--candidate", f"c={path}", "--score-sources",
+                                  "camvid-street", "--backend", "torch", "--repeats", "1", "--json", str(out)])
+    assert rc == 0
+    row = json.loads(out.read_text())["rows"]["c"]
+    sequences = row["video_sequences"]
+    assert set(sequences) == {"street-a", "street-b"} and sequences["street-a"]["n"] == 3
+    weighted = (2 * sequences["street-a"]["flicker"] + sequences["street-b"]["flicker"]) / 3
+    assert row["flicker_by_pairs"] == pytest.approx(weighted)
+    assert "flicker by pairs" in capsys.readouterr().out
