@@ -9,7 +9,8 @@
 The first candidate is the incumbent: network times are ratios to it, and the rule falls back to it.
 Each candidate is scored on the split through the app's path (--backend, onnx-int8 by default; zoom
 on), its video sequences through one smoothing Segmenter (mIoU and flicker), and its network timed on
-a 256x160 input, all candidates interleaved in one process (medians). Eligible: every --floor met,
+a 256x160 input, all candidates interleaved in one process (medians). Eligible: every --floor met
+(a floor given as @NAME sits at that candidate's exact score in this process),
 no source more than its --max-drop under the --reference candidate's (the incumbent unless named: a
 fixed reference stops guards written against each round's incumbent from letting a loss accumulate
 round after round), video flicker at most --max-flicker-rise over the incumbent's where given, and the
@@ -54,6 +55,17 @@ def label(key: str) -> str:
     if sep and turned.startswith("turned"):
         return f"{SHORT.get(source, source)} turned {turned[len('turned'):]}"
     return SHORT.get(key, key)
+
+
+def parse_floor(value: str) -> float | str:
+    """'0.925' -> 0.925; '@c' -> 'c': a floor fixed beforehand, or one at that candidate's own value."""
+    return value[1:] if value.startswith("@") and len(value) > 1 else float(value)
+
+
+def resolve_floors(floors: dict[str, float | str], rows: dict[str, dict]) -> dict[str, float]:
+    """Each floor as a number: a floor named by a candidate sits at that candidate's exact score on the
+    source, measured in this process (so the reference meets it, and a rounded copy cannot misjudge it)."""
+    return {s: rows[v]["sources"].get(s, float("nan")) if isinstance(v, str) else v for s, v in floors.items()}
 
 
 def parse_drop(value: str) -> tuple[float, str | None]:
@@ -259,7 +271,8 @@ def main(argv=None) -> int:
     p.add_argument("--sizes", action="append", default=[],
                    help="NAME=large:320,from:0.5,small:224: that candidate's input sizes by the people found "
                         "(default: the app's); the same weights may be given under several names")
-    p.add_argument("--floor", action="append", default=[], help="SOURCE=MIOU a candidate must reach")
+    p.add_argument("--floor", action="append", default=[],
+                   help="SOURCE=MIOU a candidate must reach, or SOURCE=@NAME: that candidate's own score there")
     p.add_argument("--max-drop", action="append", default=[],
                    help="SOURCE=MIOU a candidate may fall under the reference's on that source")
     p.add_argument("--reference", default=None, help="NAME of the candidate --max-drop is measured against "
@@ -285,7 +298,12 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     try:
         candidates = [(name, Path(path)) for name, path in parse_pairs(args.candidate, "--candidate")]
-        floors = {s: float(v) for s, v in parse_pairs(args.floor, "--floor")}
+        floors = {}
+        for s, v in parse_pairs(args.floor, "--floor"):
+            try:
+                floors[s] = parse_floor(v)
+            except ValueError:
+                raise ValueError(f"--floor {s}={v}: expected SOURCE=MIOU or SOURCE=@NAME") from None
         sizes = {name: parse_sizes(spec) for name, spec in parse_pairs(args.sizes, "--sizes")}
         from fastvit_fx.segment.segmenter import TILE_CHOICES
 
@@ -317,6 +335,10 @@ def main(argv=None) -> int:
     if args.reference is not None and args.reference not in dict(candidates):
         print(f"error: --reference {args.reference}: not one of the --candidate names", file=sys.stderr)
         return 2
+    for s, at in floors.items():
+        if isinstance(at, str) and at not in dict(candidates):
+            print(f"error: --floor {s}: @{at} is not one of the --candidate names", file=sys.stderr)
+            return 2
     for s, (_, against) in max_drops.items():
         if against is not None and against not in dict(candidates):
             print(f"error: --max-drop {s}: reference {against} is not one of the --candidate names", file=sys.stderr)
@@ -353,6 +375,7 @@ def main(argv=None) -> int:
         score_sources = tuple(s for s in defaults if any(s in row["sources"] for row in rows.values()))
     else:
         score_sources = tuple(s for s in args.score_sources.split(",") if s)
+    floors = resolve_floors(floors, rows)
     chosen = apply_rule(rows, floors, args.max_time_ratio, score_sources, max_drops, args.reference,
                         args.max_flicker_rise)
     measured = {s for r in rows.values() for s in r["sources"]}

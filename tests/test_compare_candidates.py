@@ -43,6 +43,18 @@ def test_the_best_eligible_candidate_ships_and_the_incumbent_is_the_fallback():
     assert compare_candidates.apply_rule(rows, floors, 1.15, (P, F, S)) == "c"
 
 
+def test_a_floor_may_sit_at_a_candidates_own_exact_score():
+    rows = _rows(c=((0.956397, 0.92511, 0.10), 1.0), level=((0.956397, 0.92511, 0.30), 1.0),
+                 under=((0.956396, 0.93, 0.50), 1.0))
+    floors = compare_candidates.resolve_floors({P: "c", F: 0.925}, rows)
+    assert floors == {P: 0.956397, F: 0.925}
+    # a floor typed as the rounded 0.9564 would mark c itself short; at c's own value, c and its equal meet it
+    assert compare_candidates.apply_rule(rows, floors, 1.15, (P, F, S)) == "level"
+    assert rows["c"]["eligible"] and not rows["under"]["eligible"]
+    assert rows["under"]["why_not"] == "portraits 0.0000 short"
+    assert compare_candidates.parse_floor("@c") == "c"
+    assert compare_candidates.parse_floor("0.925") == 0.925
+
 
 def test_a_flicker_guard_holds_candidates_to_the_incumbents_flicker():
     rows = _rows(c=((0.95, 0.92, 0.10), 1.0), steadier=((0.95, 0.92, 0.20), 1.0),
@@ -98,6 +110,8 @@ def test_a_source_may_fall_only_so_far_under_the_reference():
     (["--candidate", "x=/nowhere/w.safetensors"], "/nowhere/w.safetensors"),
     (["--candidate", "x=README.md", "--floor", "portraits"], "'portraits'"),
     (["--candidate", "x=README.md", "--max-drop", "street"], "'street'"),
+    (["--candidate", "x=README.md", "--floor", "portraits=high"], "--floor portraits=high"),
+    (["--candidate", "x=README.md", "--floor", "portraits=@y"], "@y"),
     (["--candidate", "x=README.md", "--reference", "y"], "--reference y"),
     (["--candidate", "x=README.md", "--sizes", "x=huge:320"], "'huge:320'"),
     (["--candidate", "x=README.md", "--sizes", "y=large:320"], "--sizes y"),
