@@ -14,8 +14,9 @@ a 256x160 input, all candidates interleaved in one process (medians). Eligible: 
 no source more than its --max-drop under the --reference candidate's (the incumbent unless named: a
 fixed reference stops guards written against each round's incumbent from letting a loss accumulate
 round after round), video flicker at most --max-flicker-rise over the incumbent's where given, and the
-network time at most --max-time-ratio of the incumbent's; the rule ships
-the eligible candidate with the best mean mIoU over --score-sources (the incumbent when it is the best).
+network time at most --max-time-ratio of the incumbent's (and video mIoU at most --max-video-drop
+under it where given); the rule ships the eligible candidate with the best mean mIoU over
+--score-sources if that beats the incumbent's by --min-gain (else the incumbent).
 
 --turned 90 also scores portraits and full body with every photo turned (`turned90:<source>`, in the
 score by default: the five upright sources and these two are the mean of seven); --paste-height 0.25
@@ -101,13 +102,15 @@ def parse_pairs(pairs: list[str], what: str) -> list[tuple[str, str]]:
 
 def apply_rule(rows: dict[str, dict], floors: dict[str, float], max_time_ratio: float,
                score_sources: tuple[str, ...], max_drops: dict[str, float | tuple[float, str | None]] | None = None,
-               reference: str | None = None, max_flicker_rise: float | None = None) -> str:
+               reference: str | None = None, max_flicker_rise: float | None = None,
+               max_video_drop: float | None = None, min_gain: float = 0.0) -> str:
     """Mark each row eligible (and why not) and scored; return the name the rule ships. Rows are
     {'sources': {source: mIoU}, 'time_ratio': float[, 'flicker': float]}; the first row is the
     incumbent, and the reference of max_drops ({source: most it may fall, or (that, the row it is
     measured against)}) unless `reference` names another row. max_flicker_rise: how far a row's video
     flicker may rise over the incumbent's (a row without a flicker, or an incumbent without one, is a
-    miss)."""
+    miss); max_video_drop: how far its video mIoU may fall under the incumbent's; min_gain: how much its
+    score must beat the incumbent's by to ship (a gain inside val's noise changes nothing)."""
     incumbent = next(iter(rows))
     reference = reference or incumbent
     for row in rows.values():
@@ -123,6 +126,10 @@ def apply_rule(rows: dict[str, dict], floors: dict[str, float], max_time_ratio: 
             rise = row.get("flicker", float("nan")) - rows[incumbent].get("flicker", float("nan"))
             if not rise <= max_flicker_rise + 1e-12:  # unmeasured: a miss
                 misses.append(f"flicker {rise:+.4f} over {incumbent}")
+        if max_video_drop is not None:
+            fall = rows[incumbent].get("video_miou", float("nan")) - row.get("video_miou", float("nan"))
+            if not fall <= max_video_drop + 1e-12:  # unmeasured: a miss
+                misses.append(f"video mIoU {fall:.4f} under {incumbent}")
         if row["time_ratio"] > max_time_ratio:
             misses.append(f"network {row['time_ratio']:.2f}x")
         row["eligible"] = not misses
@@ -131,7 +138,8 @@ def apply_rule(rows: dict[str, dict], floors: dict[str, float], max_time_ratio: 
     eligible = [name for name, row in rows.items() if row["eligible"]]
     if not eligible:
         return incumbent
-    return max(eligible, key=lambda name: rows[name]["score"])
+    best = max(eligible, key=lambda name: rows[name]["score"])
+    return best if rows[best]["score"] >= rows[incumbent]["score"] + min_gain - 1e-12 else incumbent
 
 
 def network_ms(paths: list[Path], backend: str, repeats: int) -> list[float]:
@@ -279,6 +287,10 @@ def main(argv=None) -> int:
                    "(default: the incumbent, the first)")
     p.add_argument("--max-flicker-rise", type=float, default=None,
                    help="how far a candidate's video flicker may rise over the incumbent's (needs the video pass)")
+    p.add_argument("--max-video-drop", type=float, default=None,
+                   help="how far a candidate's video mIoU may fall under the incumbent's (needs the video pass)")
+    p.add_argument("--min-gain", type=float, default=0.0,
+                   help="how much the best eligible candidate's score must beat the incumbent's by to ship")
     p.add_argument("--max-time-ratio", type=float, default=1.15)
     p.add_argument("--score-sources", default=None,
                    help="comma-separated keys the rule averages (default: the five upright sources, and with "
@@ -329,9 +341,10 @@ def main(argv=None) -> int:
             if name not in dict(candidates):
                 print(f"error: {flag} {name}: not one of the --candidate names", file=sys.stderr)
                 return 2
-    if args.max_flicker_rise is not None and not args.video:
-        print("error: --max-flicker-rise needs the video pass (drop --no-video)", file=sys.stderr)
-        return 2
+    for flag, value in (("--max-flicker-rise", args.max_flicker_rise), ("--max-video-drop", args.max_video_drop)):
+        if value is not None and not args.video:
+            print(f"error: {flag} needs the video pass (drop --no-video)", file=sys.stderr)
+            return 2
     if args.reference is not None and args.reference not in dict(candidates):
         print(f"error: --reference {args.reference}: not one of the --candidate names", file=sys.stderr)
         return 2
@@ -377,7 +390,7 @@ def main(argv=None) -> int:
         score_sources = tuple(s for s in args.score_sources.split(",") if s)
     floors = resolve_floors(floors, rows)
     chosen = apply_rule(rows, floors, args.max_time_ratio, score_sources, max_drops, args.reference,
-                        args.max_flicker_rise)
+                        args.max_flicker_rise, args.max_video_drop, args.min_gain)
     measured = {s for r in rows.values() for s in r["sources"]}
     pasted = [s for s in ("pasted-small", "pasted-group") if s in measured]
     sources = [s for s in SHORT if s in measured and s not in pasted] + sorted(measured - set(SHORT)) + pasted
@@ -395,6 +408,7 @@ def main(argv=None) -> int:
         Path(args.json).write_text(json.dumps({"rows": rows, "chosen": chosen, "floors": floors,
                                                "max_drops": max_drops, "reference": args.reference or candidates[0][0],
                                                "max_flicker_rise": args.max_flicker_rise,
+                                               "max_video_drop": args.max_video_drop, "min_gain": args.min_gain,
                                                "max_time_ratio": args.max_time_ratio, "backend": args.backend,
                                                "split": args.split}, indent=2))
     return 0

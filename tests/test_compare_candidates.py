@@ -68,11 +68,32 @@ def test_a_flicker_guard_holds_candidates_to_the_incumbents_flicker():
     assert compare_candidates.apply_rule(rows, {}, 1.15, (P, F, S), max_flicker_rise=0.01) == "shakier"
 
 
-def test_a_flicker_guard_without_the_video_pass_is_a_one_line_error(tmp_path, capsys):
+@pytest.mark.parametrize("flag", ["--max-flicker-rise", "--max-video-drop"])
+def test_a_video_guard_without_the_video_pass_is_a_one_line_error(tmp_path, capsys, flag):
     rc = compare_candidates.main(["--data", str(tmp_path), "--candidate", f"c={tmp_path / 'c.safetensors'}",
-                                  "--max-flicker-rise", "0", "--no-video"])
+                                  flag, "0", "--no-video"])
     assert rc == 2
-    assert capsys.readouterr().err.strip() == "error: --max-flicker-rise needs the video pass (drop --no-video)"
+    assert capsys.readouterr().err.strip() == f"error: {flag} needs the video pass (drop --no-video)"
+
+
+def test_a_video_miou_guard_holds_candidates_to_the_incumbents():
+    rows = _rows(c=((0.95, 0.92, 0.10), 1.0), holds=((0.95, 0.92, 0.20), 1.0),
+                 drops=((0.95, 0.92, 0.30), 1.0), unmeasured=((0.95, 0.92, 0.40), 1.0))
+    for name, miou in (("c", 0.700), ("holds", 0.696), ("drops", 0.690)):
+        rows[name]["video_miou"] = miou
+    assert compare_candidates.apply_rule(rows, {}, 1.15, (P, F, S), max_video_drop=0.005) == "holds"
+    assert rows["drops"]["why_not"] == "video mIoU 0.0100 under c"
+    assert not rows["unmeasured"]["eligible"]
+
+
+def test_a_gain_inside_the_margin_ships_nothing():
+    rows = _rows(c=((0.95, 0.92, 0.30), 1.0), slightly=((0.95, 0.92, 0.306), 1.0))
+    # the mean of three rises 0.002: under a 0.003 margin the incumbent stays, without one the candidate ships
+    assert compare_candidates.apply_rule(rows, {}, 1.15, (P, F, S), min_gain=0.003) == "c"
+    assert rows["slightly"]["eligible"]
+    assert compare_candidates.apply_rule(rows, {}, 1.15, (P, F, S)) == "slightly"
+    rows["slightly"]["sources"][S] = 0.309
+    assert compare_candidates.apply_rule(rows, {}, 1.15, (P, F, S), min_gain=0.003) == "slightly"
 
 def test_the_script_measures_times_and_chooses(tmp_path, capsys):
     root = make_dataset(tmp_path / "data", n_train=2, n_val=3)
