@@ -58,6 +58,18 @@ def label(key: str) -> str:
     return SHORT.get(key, key)
 
 
+def parse_values(pairs: list[str], flag: str, parse, expected: str) -> dict:
+    """NAME=VALUE arguments of one flag, each value through `parse`; a bad one raises a ValueError
+    naming the flag, the argument and the form expected."""
+    out = {}
+    for name, value in parse_pairs(pairs, flag):
+        try:
+            out[name] = parse(value)
+        except ValueError:
+            raise ValueError(f"{flag} {name}={value}: expected {expected}") from None
+    return out
+
+
 def parse_floor(value: str) -> float | str:
     """'0.925' -> 0.925; '@c' -> 'c': a floor fixed beforehand, or one at that candidate's own value."""
     return value[1:] if value.startswith("@") and len(value) > 1 else float(value)
@@ -310,12 +322,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     try:
         candidates = [(name, Path(path)) for name, path in parse_pairs(args.candidate, "--candidate")]
-        floors = {}
-        for s, v in parse_pairs(args.floor, "--floor"):
-            try:
-                floors[s] = parse_floor(v)
-            except ValueError:
-                raise ValueError(f"--floor {s}={v}: expected SOURCE=MIOU or SOURCE=@NAME") from None
+        floors = parse_values(args.floor, "--floor", parse_floor, "SOURCE=MIOU or SOURCE=@NAME")
         sizes = {name: parse_sizes(spec) for name, spec in parse_pairs(args.sizes, "--sizes")}
         from fastvit_fx.segment.segmenter import TILE_CHOICES
 
@@ -324,12 +331,7 @@ def main(argv=None) -> int:
             if value not in TILE_CHOICES:
                 raise ValueError(f"--tiles {name}={value}: expected off, on or unheld")
             tiles[name] = TILE_CHOICES[value]
-        max_drops = {}
-        for s, v in parse_pairs(args.max_drop, "--max-drop"):
-            try:
-                max_drops[s] = parse_drop(v)
-            except ValueError:
-                raise ValueError(f"--max-drop {s}={v}: expected SOURCE=DROP or SOURCE=DROP@NAME") from None
+        max_drops = parse_values(args.max_drop, "--max-drop", parse_drop, "SOURCE=DROP or SOURCE=DROP@NAME")
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
