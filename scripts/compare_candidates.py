@@ -326,11 +326,12 @@ def main(argv=None) -> int:
         sizes = {name: parse_sizes(spec) for name, spec in parse_pairs(args.sizes, "--sizes")}
         from fastvit_fx.segment.segmenter import TILE_CHOICES
 
-        tiles = {}
-        for name, value in parse_pairs(args.tiles, "--tiles"):
+        def tile_choice(value: str):
             if value not in TILE_CHOICES:
-                raise ValueError(f"--tiles {name}={value}: expected off, on or unheld")
-            tiles[name] = TILE_CHOICES[value]
+                raise ValueError(value)
+            return TILE_CHOICES[value]
+
+        tiles = parse_values(args.tiles, "--tiles", tile_choice, "off, on or unheld")
         max_drops = parse_values(args.max_drop, "--max-drop", parse_drop, "SOURCE=DROP or SOURCE=DROP@NAME")
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
