@@ -25,9 +25,11 @@ also scores the people of those photos cut out and pasted that fraction of a wid
 and a --max-drop may name its own reference (`pasted-small=0.01@n`), so guards can sit against
 different fixed references.
 
-Beside the rule (which it does not change), each candidate's per-source difference from the
-incumbent is printed with its 95% interval by a paired bootstrap over the same images: a floor missed
-by less than that interval's half-width was missed inside what val can tell apart. Where a candidate
+Each candidate's per-source difference from the incumbent is printed with its 95% interval by a
+paired bootstrap over the same images: a floor missed by less than that interval's half-width was
+missed inside what val can tell apart. --no-detectable-loss SOURCE makes that interval a guard: a
+candidate whose interval on SOURCE lies wholly below zero is not eligible (a regression val can tell
+apart from its noise), where a floor at the incumbent's own value also fails on rounding. Where a candidate
 is behind on a floor's source, the few images it loses most on are named, beside the mean of the rest.
 """
 from __future__ import annotations
@@ -115,14 +117,18 @@ def parse_pairs(pairs: list[str], what: str) -> list[tuple[str, str]]:
 def apply_rule(rows: dict[str, dict], floors: dict[str, float], max_time_ratio: float,
                score_sources: tuple[str, ...], max_drops: dict[str, float | tuple[float, str | None]] | None = None,
                reference: str | None = None, max_flicker_rise: float | None = None,
-               max_video_drop: float | None = None, min_gain: float = 0.0) -> str:
+               max_video_drop: float | None = None, min_gain: float = 0.0,
+               no_detectable_loss: tuple[str, ...] = ()) -> str:
     """Mark each row eligible (and why not) and scored; return the name the rule ships. Rows are
     {'sources': {source: mIoU}, 'time_ratio': float[, 'flicker': float]}; the first row is the
     incumbent, and the reference of max_drops ({source: most it may fall, or (that, the row it is
     measured against)}) unless `reference` names another row. max_flicker_rise: how far a row's video
     flicker may rise over the incumbent's (a row without a flicker, or an incumbent without one, is a
     miss); max_video_drop: how far its video mIoU may fall under the incumbent's; min_gain: how much its
-    score must beat the incumbent's by to ship (a gain inside val's noise changes nothing)."""
+    score must beat the incumbent's by to ship (a gain inside val's noise changes nothing);
+    no_detectable_loss: sources where a row whose paired 95% interval against the incumbent
+    (row['difference'][source], from `differences`) lies wholly below zero is a miss: a loss val can
+    tell apart from its noise, where a floor at the incumbent's exact value also fails rounding."""
     incumbent = next(iter(rows))
     reference = reference or incumbent
     for row in rows.values():
@@ -134,6 +140,11 @@ def apply_rule(rows: dict[str, dict], floors: dict[str, float], max_time_ratio: 
             fall = rows[against]["sources"].get(s, float("nan")) - row["sources"].get(s, float("nan"))  # unmeasured: a miss
             if not fall <= drop:
                 misses.append(f"{label(s)} {fall:.4f} under {against}")
+        for s in no_detectable_loss if row is not rows[incumbent] else ():
+            d = row.get("difference", {}).get(s)
+            if d is None or not d["high"] >= 0:  # unmeasured: a miss
+                misses.append(f"{label(s)} {d['mean']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}] under {incumbent}"
+                              if d else f"{label(s)} not paired with {incumbent}")
         if max_flicker_rise is not None:
             rise = row.get("flicker", float("nan")) - rows[incumbent].get("flicker", float("nan"))
             if not rise <= max_flicker_rise + 1e-12:  # unmeasured: a miss
@@ -295,6 +306,9 @@ def main(argv=None) -> int:
                    help="SOURCE=MIOU a candidate must reach, or SOURCE=@NAME: that candidate's own score there")
     p.add_argument("--max-drop", action="append", default=[],
                    help="SOURCE=MIOU a candidate may fall under the reference's on that source")
+    p.add_argument("--no-detectable-loss", action="append", default=[], metavar="SOURCE",
+                   help="a candidate whose paired 95%% interval against the incumbent on SOURCE lies wholly "
+                        "below zero is not eligible (a loss val can tell apart)")
     p.add_argument("--reference", default=None, help="NAME of the candidate --max-drop is measured against "
                    "(default: the incumbent, the first)")
     p.add_argument("--max-flicker-rise", type=float, default=None,
@@ -392,14 +406,15 @@ def main(argv=None) -> int:
     else:
         score_sources = tuple(s for s in args.score_sources.split(",") if s)
     floors = resolve_floors(floors, rows)
+    differences(rows)
     chosen = apply_rule(rows, floors, args.max_time_ratio, score_sources, max_drops, args.reference,
-                        args.max_flicker_rise, args.max_video_drop, args.min_gain)
+                        args.max_flicker_rise, args.max_video_drop, args.min_gain,
+                        tuple(args.no_detectable_loss))
     measured = {s for r in rows.values() for s in r["sources"]}
     pasted = [s for s in ("pasted-small", "pasted-group") if s in measured]
     sources = [s for s in SHORT if s in measured and s not in pasted] + sorted(measured - set(SHORT)) + pasted
     print(table(rows, sources, chosen))
     print(f"the rule ships: {chosen}" + (" (the incumbent: nothing new ships)" if chosen == candidates[0][0] else ""))
-    differences(rows)
     if len(rows) > 1:
         print("\nper-source difference from the incumbent, mean [95% interval, paired bootstrap over images]:\n")
         print(difference_table(rows, sources))
@@ -413,6 +428,7 @@ def main(argv=None) -> int:
                                                "max_flicker_rise": args.max_flicker_rise,
                                                "max_video_drop": args.max_video_drop, "min_gain": args.min_gain,
                                                "max_time_ratio": args.max_time_ratio, "backend": args.backend,
+                                               "no_detectable_loss": args.no_detectable_loss,
                                                "split": args.split}, indent=2))
     return 0
 

@@ -150,10 +150,13 @@ def test_the_script_reports_each_candidates_paired_difference_from_the_incumbent
     out = tmp_path / "rule.json"
     rc = compare_candidates.main(["--data", str(root), "--candidate", f"old={path}", "--candidate", f"same={path}",
                                   "--score-sources", "synthetic", "--backend", "torch", "--repeats", "3",
-                                  "--no-video", "--json", str(out)])
+                                  "--no-video", "--no-detectable-loss", "synthetic", "--max-time-ratio", "100",
+                                  "--json", str(out)])
     assert rc == 0
     rows = json.loads(out.read_text())["rows"]
     assert "difference" not in rows["old"]
+    # the guard reads the interval measured in the same run: an interval reaching zero passes it
+    assert rows["same"]["eligible"], rows["same"]["why_not"]
     # the same weights on the same images: no difference, and no width to the interval
     assert rows["same"]["difference"]["synthetic"] == {"mean": 0.0, "low": 0.0, "high": 0.0}
     assert "| same | +0.0000 [+0.0000, +0.0000] |" in capsys.readouterr().out
@@ -281,3 +284,18 @@ def test_the_video_pass_reports_flicker_by_pairs_and_each_sequence(tmp_path, cap
     weighted = (2 * sequences["street-a"]["flicker"] + sequences["street-b"]["flicker"]) / 3
     assert row["flicker_by_pairs"] == pytest.approx(weighted)
     assert "flicker by pairs" in capsys.readouterr().out
+
+
+def test_a_loss_val_can_tell_apart_is_a_miss_and_one_inside_its_noise_is_not():
+    rows = _rows(c=((0.9564, 0.9251, 0.24), 1.0), noisy=((0.9559, 0.9251, 0.26), 1.0),
+                 detectable=((0.9554, 0.9251, 0.30), 1.0))
+    rows["noisy"]["difference"] = {P: {"mean": -0.0005, "low": -0.0014, "high": 0.0003}}
+    rows["detectable"]["difference"] = {P: {"mean": -0.0010, "low": -0.0020, "high": -0.0002}}
+    assert compare_candidates.apply_rule(rows, {}, 1.15, (P, F, S), no_detectable_loss=(P,)) == "noisy"
+    assert rows["detectable"]["why_not"] == "portraits -0.0010 [-0.0020, -0.0002] under c"
+    assert rows["c"]["eligible"]
+    # a source named but never paired is a miss, not a pass
+    assert compare_candidates.apply_rule(rows, {}, 1.15, (P, F, S), no_detectable_loss=(F,)) == "c"
+    assert rows["noisy"]["why_not"] == "full body not paired with c"
+    # without the guard the larger gain ships
+    assert compare_candidates.apply_rule(rows, {}, 1.15, (P, F, S)) == "detectable"
