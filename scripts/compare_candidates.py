@@ -29,8 +29,9 @@ Each candidate's per-source difference from the incumbent is printed with its 95
 paired bootstrap over the same images: a floor missed by less than that interval's half-width was
 missed inside what val can tell apart. --no-detectable-loss SOURCE makes that interval a guard: a
 candidate whose interval on SOURCE lies wholly below zero is not eligible (a regression val can tell
-apart from its noise), where a floor at the incumbent's own value also fails on rounding. Where a candidate
-is behind on a floor's source, the few images it loses most on are named, beside the mean of the rest.
+apart from its noise), where a floor at the incumbent's own value also fails on rounding. Where a
+candidate is behind on a floor's source, the few images it loses most on are named, beside the mean
+of the rest.
 """
 from __future__ import annotations
 
