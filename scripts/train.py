@@ -43,6 +43,10 @@ def main(argv=None) -> int:
     except ValueError as exc:
         print(f"error: --scene-scales: {exc}", file=sys.stderr)
         return 2
+    for name in ("colourful_clutter", "hue_turn"):
+        if not 0.0 <= getattr(args, name) <= 1.0:
+            print(f"error: --{name.replace('_', '-')} {getattr(args, name):g}: a share in [0, 1]", file=sys.stderr)
+            return 2
     try:
         ModelConfig(depths=parse_depths(args.depths))
     except ValueError as exc:

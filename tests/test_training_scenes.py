@@ -4,6 +4,7 @@ with its flicker."""
 from __future__ import annotations
 
 import csv
+import sys
 from pathlib import Path
 
 import cv2
@@ -18,6 +19,7 @@ from fastvit_fx.training.data import (AugmentedPeople, parse_loss_weights, parse
 from fastvit_fx.training.evaluate import evaluate_video, flicker, pixel_counts, score_mask
 from fastvit_fx.training.losses import segmentation_loss
 from fastvit_fx.training.loop import TrainConfig, selection_score, train
+from test_training import make_dataset
 
 
 def test_unlabelled_pixels_give_no_loss_and_no_gradient():
@@ -151,6 +153,73 @@ def test_furniture_in_front_cuts_the_label_and_behind_leaves_it():
     assert canvas.mean() < 200  # something dark was put there
     paste_clutter(canvas, label, [], np.random.default_rng(1), in_front=True)
     assert (label == 0).any()
+
+
+def _saturated_red_share(img: np.ndarray) -> float:
+    hsv = cv2.cvtColor(img, cv2.COLOR_BGR2HSV)
+    reddish = (hsv[..., 0] < 22) | (hsv[..., 0] >= 140)
+    return float(np.mean(reddish & (hsv[..., 1] >= 140) & (hsv[..., 2] >= 40)))
+
+
+def test_colourful_clutter_is_saturated_red_or_pink_and_stays_background():
+    grey = np.full((64, 64, 3), 200, np.uint8)
+    scene = np.random.default_rng(5).integers(60, 200, (80, 80, 3), dtype=np.uint8)
+    dark, coloured = grey.copy(), grey.copy()
+    for canvas, share in ((dark, 0.0), (coloured, 1.0)):
+        label = np.full((64, 64), 255, np.uint8)
+        paste_clutter(canvas, label, [scene], np.random.default_rng(3), in_front=False, colourful_p=share)
+        assert (label == 255).all()  # behind the person: the label is untouched
+    assert (coloured != grey).any(axis=2).mean() > 0.05  # something was put there
+    assert _saturated_red_share(dark) == 0.0
+    pasted = (coloured != grey).any(axis=2)
+    assert _saturated_red_share(coloured) > 0.8 * pasted.mean()
+
+
+def test_colourful_clutter_off_draws_exactly_as_before():
+    scene = np.random.default_rng(5).integers(60, 200, (80, 80, 3), dtype=np.uint8)
+    a, b = np.full((64, 64, 3), 200, np.uint8), np.full((64, 64, 3), 200, np.uint8)
+    for canvas, kw in ((a, {}), (b, {"colourful_p": 0.0})):
+        paste_clutter(canvas, np.zeros((64, 64), np.uint8), [scene], np.random.default_rng(7), in_front=False, **kw)
+    assert np.array_equal(a, b)
+
+
+def test_turned_hues_change_colours_and_keep_greys_and_light():
+    from fastvit_fx.training.augment import turn_hue
+
+    img = np.zeros((8, 16, 3), np.uint8)
+    img[:, :8] = (30, 30, 220)  # a red shirt (BGR)
+    img[:, 8:] = (128, 128, 128)  # a grey wall
+    turned = turn_hue(img, np.random.default_rng(0))
+    assert _saturated_red_share(turned[:, :8]) == 0.0  # no longer red
+    assert np.abs(turned[:, 8:].astype(int) - 128).max() <= 1  # grey stays grey
+    value = lambda x: cv2.cvtColor(x, cv2.COLOR_BGR2HSV)[..., 2].astype(int)
+    assert np.abs(value(turned) - value(img)).max() <= 2  # light and shade kept
+
+
+def test_hue_turn_changes_frames_not_labels_and_off_leaves_samples_as_before(tmp_path):
+    root = make_dataset(tmp_path / "d", n_train=3, n_val=1)
+    items = read_manifest(root, "train")
+    plain = AugmentedPeople(items, [], 32, (0.5,) * 3, (0.25,) * 3, seed=4)
+    off = AugmentedPeople(items, [], 32, (0.5,) * 3, (0.25,) * 3, seed=4, hue_turn=0.0)
+    turned = AugmentedPeople(items, [], 32, (0.5,) * 3, (0.25,) * 3, seed=4, hue_turn=1.0)
+    changed = 0
+    for i in range(len(items)):
+        x0, y0 = plain[i][:2]
+        assert torch.equal(x0, off[i][0]) and torch.equal(y0, off[i][1])
+        x1, y1 = turned[i][:2]
+        assert torch.equal(y0, y1)  # the label does not move
+        changed += int(not torch.equal(x0, x1))
+    assert changed == len(items)
+
+
+def test_train_script_names_a_share_out_of_range(tmp_path, capsys):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    import train as train_script
+
+    root = make_dataset(tmp_path / "d", n_train=1, n_val=1)
+    assert train_script.main(["--data", str(root), "--hue-turn", "1.5"]) == 2
+    err = capsys.readouterr().err
+    assert "--hue-turn 1.5" in err and err.count("\n") == 1
 
 
 def test_flicker_counts_flips_where_the_truth_holds_still():

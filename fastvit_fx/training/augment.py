@@ -30,6 +30,11 @@ DEFOCUS_P = 0.15  # share of samples whose scene is thrown out of focus
 CLUTTER_P = 0.35  # share of composed samples with dark furniture-like shapes beside / behind the person
 NIGHT_P = 0.15  # share of samples turned into night under coloured street or room lamps
 IGNORE = 128  # mask value of "not labelled" in the scene sources: no loss, no score
+# Red and pink things (a red seat, graffiti, red cloth, poinsettias) were painted as person by the scene
+# branches, and saturated red covers 5-12% of the labelled people's pixels against 1-2% of their
+# backgrounds (model card: Pasted poses and groups back, from (Id)). OpenCV hue ranges (0-179).
+SATURATED_HUES = ((0, 12), (165, 180), (140, 165), (12, 22))  # red, crimson to pink, magenta, orange
+HUE_TURN = (30, 150)  # a hue turn far enough that a red shirt is no longer red
 
 
 
@@ -169,11 +174,33 @@ def furniture_shape(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
     return m
 
 
+def saturate(texture: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A BGR uint8 texture recoloured one saturated red, pink, magenta or orange, its light and shade
+    kept: a red seat, a pink coat, red flowers, a graffiti letter."""
+    hsv = cv2.cvtColor(texture, cv2.COLOR_BGR2HSV)
+    lo, hi = SATURATED_HUES[int(rng.integers(len(SATURATED_HUES)))]
+    hsv[..., 0] = int(rng.integers(lo, hi))
+    hsv[..., 1] = int(rng.integers(150, 256))
+    value = hsv[..., 2].astype(np.float32) * rng.uniform(0.6, 1.0) + rng.uniform(40, 110)
+    hsv[..., 2] = np.clip(value, 0, 255).astype(np.uint8)
+    return cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)
+
+
+def turn_hue(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The whole picture's hues turned by one random amount (a red shirt turns green or blue, greys stay
+    grey): what a person wears stops being a cue for what is a person."""
+    hsv = cv2.cvtColor(np.ascontiguousarray(img), cv2.COLOR_BGR2HSV)
+    shift = int(rng.integers(HUE_TURN[0], HUE_TURN[1] + 1))  # OpenCV hue runs 0-179
+    hsv[..., 0] = ((hsv[..., 0].astype(np.int16) + shift) % 180).astype(np.uint8)
+    return cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)
+
+
 def paste_clutter(canvas: np.ndarray, label: np.ndarray, backgrounds: list[np.ndarray],
-                  rng: np.random.Generator, in_front: bool) -> None:
+                  rng: np.random.Generator, in_front: bool, colourful_p: float = 0.0) -> None:
     """Hard negatives: dark furniture-like shapes (textured from a scene, darkened) beside or behind
     the person, with their true label, background. In front of a person they also cut the label.
-    Dark shelves, chairs and cabinets were painted as person, often as a blob as large as them."""
+    Dark shelves, chairs and cabinets were painted as person, often as a blob as large as them.
+    colourful_p: the share of shapes recoloured a saturated red or pink instead (saturate)."""
     H, W = canvas.shape[:2]
     for _ in range(int(rng.integers(1, 4))):
         h = int(H * rng.uniform(0.2, 0.8))
@@ -182,8 +209,11 @@ def paste_clutter(canvas: np.ndarray, label: np.ndarray, backgrounds: list[np.nd
             continue
         src = backgrounds[int(rng.integers(len(backgrounds)))] if backgrounds else canvas
         texture = random_crop_to(src, h, w, rng, min_scale=0.2).astype(np.float32)
-        tint = rng.uniform(0.1, 0.45) * rng.uniform(0.8, 1.2, size=3)  # dark wood, black leather, navy cloth
-        texture = texture * tint
+        if colourful_p > 0 and rng.random() < colourful_p:  # drawn only when asked: old recipes' draws stay
+            texture = saturate(texture.astype(np.uint8), rng).astype(np.float32)
+        else:
+            tint = rng.uniform(0.1, 0.45) * rng.uniform(0.8, 1.2, size=3)  # dark wood, black leather, navy cloth
+            texture = texture * tint
         matte = furniture_shape(h, w, rng)
         x, y = int(rng.integers(-w // 3, W - 2 * w // 3)), int(rng.integers(H // 6, max(H // 6 + 1, H - h // 2)))
         cx0, cy0, cx1, cy1 = max(x, 0), max(y, 0), min(x + w, W), min(y + h, H)
@@ -381,7 +411,7 @@ def make_sample(rng: np.random.Generator, img: np.ndarray, mask: np.ndarray,
                 out_size: int, pad_value: tuple[int, int, int] = (104, 116, 124),
                 scene_people: list[tuple[np.ndarray, np.ndarray]] | None = None,
                 framings: dict[str, float] | None = None, faults_p: float = 1.0,
-                scene: bool = False, pose_cutout: bool = False):
+                scene: bool = False, pose_cutout: bool = False, colourful_clutter: float = 0.0):
     """One augmented (BGR uint8 out_size^2, mask uint8) pair from one labelled photo.
 
     backgrounds: person-free scenes (may be empty when scene_people is not); others: people to paste
@@ -391,6 +421,7 @@ def make_sample(rng: np.random.Generator, img: np.ndarray, mask: np.ndarray,
     framings (default FRAMINGS); faults_p: the share of samples put through the camera's faults.
     scene: the photo is a whole scene (fixed camera, street, video frame): used at its own scale,
     never cut out at full size; pose_cutout: its one person may also be cut out and turned.
+    colourful_clutter: the share of hard-negative shapes coloured saturated red or pink (paste_clutter).
     The mask keeps IGNORE (128) where the source did not label.
     """
     if scene and not (pose_cutout and rng.random() < 0.4):
@@ -422,7 +453,7 @@ def make_sample(rng: np.random.Generator, img: np.ndarray, mask: np.ndarray,
         label = label.copy()
         clutter = rng.random() < CLUTTER_P
         if clutter:
-            paste_clutter(frame, label, backgrounds, rng, in_front=False)
+            paste_clutter(frame, label, backgrounds, rng, in_front=False, colourful_p=colourful_clutter)
         paste_person(frame, label, img, mask, "small" if mode == "group" else mode, rng)
         if mode == "group" and others:
             for _ in range(int(rng.integers(2, 8))):
@@ -432,7 +463,7 @@ def make_sample(rng: np.random.Generator, img: np.ndarray, mask: np.ndarray,
             oimg, omask = others[int(rng.integers(len(others)))]
             paste_person(frame, label, oimg, omask, "small", rng)
         if clutter and rng.random() < 0.3:  # a chair or a desk in front of them
-            paste_clutter(frame, label, backgrounds, rng, in_front=True)
+            paste_clutter(frame, label, backgrounds, rng, in_front=True, colourful_p=colourful_clutter)
     if rng.random() < 0.5:
         frame, label = frame[:, ::-1], label[:, ::-1]
     frame, label = lens_and_camera(frame, label, rng, faults_p)

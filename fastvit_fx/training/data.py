@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from .augment import IGNORE, make_sample, person_free_crop, zoomed_out_scene
+from .augment import IGNORE, make_sample, person_free_crop, turn_hue, zoomed_out_scene
 
 # Each source's share of the samples drawn in an epoch. The failures in the wild are in the scene
 # sources (people by furniture, far away, in groups, in unusual poses), so they get about half the
@@ -185,7 +185,8 @@ class AugmentedPeople(Dataset):
                  teach_sources: tuple[str, ...] = (), loss_weights: dict[str, float] | None = None,
                  scene_scales: dict[str, float] | None = None,
                  scene_scale_sources: tuple[str, ...] | None = None,
-                 shrunk_background: dict[str, float] | None = None) -> None:
+                 shrunk_background: dict[str, float] | None = None,
+                 colourful_clutter: float = 0.0, hue_turn: float = 0.0) -> None:
         self.items = items
         self.teach = [float(it.source in teach_sources) for it in items]
         self.loss_weight = [float((loss_weights or {}).get(it.source, 1.0)) for it in items]
@@ -206,6 +207,7 @@ class AugmentedPeople(Dataset):
         self.scene_scales = scene_scales or {}
         self.scene_scale_sources = scene_scale_sources
         self.shrunk_background = shrunk_background or {}
+        self.colourful_clutter, self.hue_turn = colourful_clutter, hue_turn
         self.epoch = 0
 
     def __len__(self) -> int:
@@ -229,7 +231,12 @@ class AugmentedPeople(Dataset):
             frame, label = make_sample(rng, img, mask, self.backgrounds, self.cutouts, self.size,
                                        scene_people=self.scene_people, framings=self.framings,
                                        faults_p=self.faults_p, scene=item.style == "scene",
-                                       pose_cutout=item.source in POSE_SOURCES)
+                                       pose_cutout=item.source in POSE_SOURCES,
+                                       colourful_clutter=self.colourful_clutter)
+        if self.hue_turn > 0:  # its own random stream: the other draws stay as they were without it
+            hue_rng = np.random.default_rng((self.seed, self.epoch, index, 2))
+            if hue_rng.random() < self.hue_turn:
+                frame = turn_hue(frame, hue_rng)
         x = frame[:, :, ::-1].transpose(2, 0, 1).astype(np.float32) / 255.0
         x = (x - self.mean) / self.std
         valid = valid_map(label, self.has_ignore[index])
