@@ -208,12 +208,12 @@ def paste_clutter(canvas: np.ndarray, label: np.ndarray, backgrounds: list[np.nd
         if w < 4 or h < 4:
             continue
         src = backgrounds[int(rng.integers(len(backgrounds)))] if backgrounds else canvas
-        texture = random_crop_to(src, h, w, rng, min_scale=0.2).astype(np.float32)
+        crop = random_crop_to(src, h, w, rng, min_scale=0.2)
         if colourful_p > 0 and rng.random() < colourful_p:  # drawn only when asked: old recipes' draws stay
-            texture = saturate(texture.astype(np.uint8), rng).astype(np.float32)
+            texture = saturate(crop, rng).astype(np.float32)
         else:
             tint = rng.uniform(0.1, 0.45) * rng.uniform(0.8, 1.2, size=3)  # dark wood, black leather, navy cloth
-            texture = texture * tint
+            texture = crop.astype(np.float32) * tint
         matte = furniture_shape(h, w, rng)
         x, y = int(rng.integers(-w // 3, W - 2 * w // 3)), int(rng.integers(H // 6, max(H // 6 + 1, H - h // 2)))
         cx0, cy0, cx1, cy1 = max(x, 0), max(y, 0), min(x + w, W), min(y + h, H)
