@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from fastvit_fx.training.augment import parse_framings, parse_scene_scales  # noqa: E402
+from fastvit_fx.training.augment import parse_framing_names, parse_framings, parse_scene_scales  # noqa: E402
 from fastvit_fx.model import ModelConfig  # noqa: E402
 from fastvit_fx.training.loop import TrainConfig, parse_depths, train  # noqa: E402
 
@@ -42,6 +42,11 @@ def main(argv=None) -> int:
         parse_scene_scales(args.scene_scales)
     except ValueError as exc:
         print(f"error: --scene-scales: {exc}", file=sys.stderr)
+        return 2
+    try:
+        parse_framing_names(args.label_framings)
+    except ValueError as exc:
+        print(f"error: --label-framings: {exc}", file=sys.stderr)
         return 2
     for name in ("colourful_clutter", "hue_turn"):
         if not 0.0 <= getattr(args, name) <= 1.0:

@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 import torch
 
-from fastvit_fx.training.augment import (IGNORE, make_sample, parse_scene_scales, paste_clutter, person_free_crop,
-                                         turn_cutout, zoomed_out_scene)
+from fastvit_fx.training.augment import (FRAMINGS, IGNORE, make_framed_sample, make_sample, parse_framing_names,
+                                         parse_scene_scales, paste_clutter, person_free_crop, turn_cutout,
+                                         zoomed_out_scene)
 from fastvit_fx.training.data import (AugmentedPeople, parse_loss_weights, parse_shares, read_manifest,
                                       sequence_name, source_sample_weights, valid_map)
 from fastvit_fx.training.evaluate import evaluate_video, flicker, pixel_counts, score_mask
@@ -475,3 +476,51 @@ def test_a_shrunk_background_weight_for_an_unknown_source_is_an_error_naming_it(
                       workers=0, head_width=16, shrunk_background_weights="camvid=0.3")
     with pytest.raises(ValueError, match="camvid"):
         train(cfg, log=lambda *_: None)
+
+
+def test_label_framings_learn_from_their_labels_and_leave_the_frames_and_other_framings_alone(tmp_path):
+    root = make_dataset(tmp_path / "d", n_train=4, n_val=1)
+    items = [it for it in read_manifest(root, "train") if it.style != "scene"]
+    assert items
+    source = items[0].source
+    args = dict(teach_sources=(source,), loss_weights={source: 0.5}, seed=5)
+    for framing, by_labels in (("small", True), ("group", True), ("native", False)):
+        mix = {framing: 1.0}
+        plain = AugmentedPeople(items, [], 48, (0.5,) * 3, (0.25,) * 3, framings=mix, **args)
+        labelled = AugmentedPeople(items, [], 48, (0.5,) * 3, (0.25,) * 3, framings=mix,
+                                   label_framings=("small", "group"), **args)
+        for i, it in enumerate(items):
+            x0, y0, _, teach0, weight0 = plain[i]
+            x1, y1, _, teach1, weight1 = labelled[i]
+            assert torch.equal(x0, x1) and torch.equal(y0, y1)  # the same sample drawn
+            if it.source != source:
+                continue
+            assert (float(teach0), float(weight0)) == (1.0, 0.5)  # the source's own settings
+            assert (float(teach1), float(weight1)) == ((0.0, 1.0) if by_labels else (1.0, 0.5))
+
+
+def test_a_framed_sample_names_its_framing_and_make_sample_draws_the_same_pair():
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 255, (80, 60, 3), dtype=np.uint8)
+    mask = np.zeros((80, 60), np.uint8)
+    mask[20:70, 15:45] = 255
+    for seed in range(8):
+        frame, label, framing = make_framed_sample(np.random.default_rng(seed), img, mask, [img], [], 48)
+        assert framing in FRAMINGS
+        again = make_sample(np.random.default_rng(seed), img, mask, [img], [], 48)
+        assert np.array_equal(frame, again[0]) and np.array_equal(label, again[1])
+    assert make_framed_sample(np.random.default_rng(0), img, mask, [img], [], 48, scene=True)[2] == "scene"
+
+
+def test_label_framings_are_parsed_and_an_unknown_one_is_named(tmp_path, capsys):
+    assert parse_framing_names(" small, group ") == ("small", "group")
+    assert parse_framing_names(None) == ()
+    with pytest.raises(ValueError, match="'tiny'"):
+        parse_framing_names("small,tiny")
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    import train as train_script
+
+    root = make_dataset(tmp_path / "d", n_train=1, n_val=1)
+    assert train_script.main(["--data", str(root), "--label-framings", "tiny"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --label-framings:") and "'tiny'" in err and err.count("\n") == 1

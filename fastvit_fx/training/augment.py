@@ -68,6 +68,15 @@ def parse_framings(text: str | None) -> dict[str, float]:
     return mix
 
 
+def parse_framing_names(text: str | None) -> tuple[str, ...]:
+    """'small,group' -> ('small', 'group'), each a FRAMINGS key; None or '' -> ()."""
+    names = tuple(n.strip() for n in (text or "").split(",") if n.strip())
+    unknown = [n for n in names if n not in FRAMINGS]
+    if unknown:
+        raise ValueError(f"{unknown[0]!r} is not a framing (one of {', '.join(FRAMINGS)})")
+    return names
+
+
 def mask_bbox(mask: np.ndarray) -> tuple[int, int, int, int] | None:
     ys, xs = np.nonzero(mask > 127)
     if len(ys) == 0:
@@ -412,7 +421,22 @@ def make_sample(rng: np.random.Generator, img: np.ndarray, mask: np.ndarray,
                 scene_people: list[tuple[np.ndarray, np.ndarray]] | None = None,
                 framings: dict[str, float] | None = None, faults_p: float = 1.0,
                 scene: bool = False, pose_cutout: bool = False, colourful_clutter: float = 0.0):
-    """One augmented (BGR uint8 out_size^2, mask uint8) pair from one labelled photo.
+    """One augmented (BGR uint8 out_size^2, mask uint8) pair from one labelled photo
+    (make_framed_sample without the framing's name)."""
+    frame, label, _ = make_framed_sample(rng, img, mask, backgrounds, others, out_size, pad_value,
+                                         scene_people, framings, faults_p, scene, pose_cutout,
+                                         colourful_clutter)
+    return frame, label
+
+
+def make_framed_sample(rng: np.random.Generator, img: np.ndarray, mask: np.ndarray,
+                       backgrounds: list[np.ndarray], others: list[tuple[np.ndarray, np.ndarray]],
+                       out_size: int, pad_value: tuple[int, int, int] = (104, 116, 124),
+                       scene_people: list[tuple[np.ndarray, np.ndarray]] | None = None,
+                       framings: dict[str, float] | None = None, faults_p: float = 1.0,
+                       scene: bool = False, pose_cutout: bool = False, colourful_clutter: float = 0.0):
+    """One augmented (BGR uint8 out_size^2, mask uint8, framing) from one labelled photo; framing
+    names how it was composed: a FRAMINGS key, or "scene" for a scene source's whole frame.
 
     backgrounds: person-free scenes (may be empty when scene_people is not); others: people to paste
     as further people (small ones, groups); scene_people: photos whose whole picture may serve as
@@ -429,7 +453,7 @@ def make_sample(rng: np.random.Generator, img: np.ndarray, mask: np.ndarray,
         if rng.random() < 0.1:  # the camera on its side, or a frame upside down
             k = int(rng.integers(1, 4))
             frame, label = np.rot90(frame, k), np.rot90(label, k)
-        return np.ascontiguousarray(frame), np.ascontiguousarray(label)
+        return np.ascontiguousarray(frame), np.ascontiguousarray(label), "scene"
     wide = rng.random() < 0.3  # a 16:9 or 4:3 camera frame, letterboxed like the app does it
     out_h, out_w = out_size, out_size
     if wide:
@@ -438,7 +462,7 @@ def make_sample(rng: np.random.Generator, img: np.ndarray, mask: np.ndarray,
     modes, probs = zip(*(framings or FRAMINGS).items())
     mode = "pose" if scene else str(rng.choice(modes, p=np.array(probs) / sum(probs)))
     if mode == "whole":
-        return whole_photo(rng, img, mask, out_size, pad_value, faults_p)
+        return (*whole_photo(rng, img, mask, out_size, pad_value, faults_p), mode)
     if mode == "native":
         frame, label = random_crop_to(img, out_h, out_w, rng, mask=mask, min_scale=0.5)
     else:
@@ -469,4 +493,4 @@ def make_sample(rng: np.random.Generator, img: np.ndarray, mask: np.ndarray,
     frame, label = lens_and_camera(frame, label, rng, faults_p)
     if wide:
         frame, label = letterbox_into(frame, label, out_size, out_size, pad_value)
-    return frame, label
+    return frame, label, mode

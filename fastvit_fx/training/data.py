@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from .augment import IGNORE, make_sample, person_free_crop, turn_hue, zoomed_out_scene
+from .augment import IGNORE, make_framed_sample, person_free_crop, turn_hue, zoomed_out_scene
 
 # Each source's share of the samples drawn in an epoch. The failures in the wild are in the scene
 # sources (people by furniture, far away, in groups, in unusual poses), so they get about half the
@@ -177,7 +177,10 @@ class AugmentedPeople(Dataset):
     whatever their source's settings; scene_scale_sources: the scene sources drawn so (None: every
     one). shrunk_background ({source: w}): in a shrunk frame of that source, every background
     pixel's valid weight is w, its people's stays 1 (the valid map carries it: BCE and Dice weigh by
-    it; the Lovasz term keeps the pixels over its threshold, losses.lovasz_hinge)."""
+    it; the Lovasz term keeps the pixels over its threshold, losses.lovasz_hinge). label_framings:
+    the framings (augment.FRAMINGS keys) whose samples learn from their own labels alone (teach 0.0,
+    loss weight 1.0) whatever their source's settings: the teacher sees a composed frame whole, and
+    small pasted people in it are what it misses."""
 
     def __init__(self, items: list[Item], backgrounds: list[np.ndarray], size: int,
                  mean, std, seed: int = 0, max_side: int = 400,
@@ -186,7 +189,8 @@ class AugmentedPeople(Dataset):
                  scene_scales: dict[str, float] | None = None,
                  scene_scale_sources: tuple[str, ...] | None = None,
                  shrunk_background: dict[str, float] | None = None,
-                 colourful_clutter: float = 0.0, hue_turn: float = 0.0) -> None:
+                 colourful_clutter: float = 0.0, hue_turn: float = 0.0,
+                 label_framings: tuple[str, ...] = ()) -> None:
         self.items = items
         self.teach = [float(it.source in teach_sources) for it in items]
         self.loss_weight = [float((loss_weights or {}).get(it.source, 1.0)) for it in items]
@@ -208,6 +212,7 @@ class AugmentedPeople(Dataset):
         self.scene_scale_sources = scene_scale_sources
         self.shrunk_background = shrunk_background or {}
         self.colourful_clutter, self.hue_turn = colourful_clutter, hue_turn
+        self.label_framings = frozenset(label_framings)
         self.epoch = 0
 
     def __len__(self) -> int:
@@ -228,11 +233,13 @@ class AugmentedPeople(Dataset):
             if shrunk:
                 background_weight = self.shrunk_background.get(item.source, 1.0)
         else:
-            frame, label = make_sample(rng, img, mask, self.backgrounds, self.cutouts, self.size,
-                                       scene_people=self.scene_people, framings=self.framings,
-                                       faults_p=self.faults_p, scene=item.style == "scene",
-                                       pose_cutout=item.source in POSE_SOURCES,
-                                       colourful_clutter=self.colourful_clutter)
+            frame, label, framing = make_framed_sample(
+                rng, img, mask, self.backgrounds, self.cutouts, self.size,
+                scene_people=self.scene_people, framings=self.framings, faults_p=self.faults_p,
+                scene=item.style == "scene", pose_cutout=item.source in POSE_SOURCES,
+                colourful_clutter=self.colourful_clutter)
+            if framing in self.label_framings:
+                teach, loss_weight = 0.0, 1.0
         if self.hue_turn > 0:  # its own random stream: the other draws stay as they were without it
             hue_rng = np.random.default_rng((self.seed, self.epoch, index, 2))
             if hue_rng.random() < self.hue_turn:

@@ -19,7 +19,7 @@ from torch.utils.data import DataLoader, DistributedSampler, WeightedRandomSampl
 
 from ..export.shapes import STRIDE
 from ..model import ModelConfig, build_model, save_weights
-from .augment import parse_framings, parse_scene_scales
+from .augment import parse_framing_names, parse_framings, parse_scene_scales
 from .batch_norm import batch_norms
 from .data import (TEACH_SOURCES, AugmentedPeople, load_backgrounds, parse_loss_weights, parse_shares, parse_sources,
                    read_manifest, source_sample_weights)
@@ -120,6 +120,11 @@ class TrainConfig:
     # flowers were painted as person (model card: Pasted poses and groups back, from (Id))
     colourful_clutter: float = 0.0
     hue_turn: float = 0.0
+    # framings whose samples learn from their labels alone, neither taught nor weighted down by their
+    # source: 'small,group' (augment.FRAMINGS keys). The teacher judges a composed frame whole and
+    # misses the small people pasted in it, which branches taught so unlearned epoch by epoch
+    # (model card: Pasted people taught by their labels alone)
+    label_framings: str | None = None
 
 
 # the log's column for each source's val mIoU
@@ -388,13 +393,17 @@ def train(cfg: TrainConfig, log=print) -> dict:
     if cfg.colourful_clutter or cfg.hue_turn:
         log(f"hard negatives coloured red or pink: {cfg.colourful_clutter:.0%} of them; hues turned: "
             f"{cfg.hue_turn:.0%} of samples")
+    label_framings = parse_framing_names(cfg.label_framings)
+    if label_framings:
+        log("taught by their labels alone: the " + ", ".join(label_framings) + " framings")
     dataset = AugmentedPeople(items, load_backgrounds(cfg.backgrounds), cfg.size,
                               model_cfg.mean, model_cfg.std, seed=cfg.seed,
                               framings=parse_framings(cfg.framings), faults_p=cfg.faults,
                               teach_sources=teach_sources, loss_weights=loss_weights,
                               scene_scales=scene_scales, scene_scale_sources=scene_scale_sources,
                               shrunk_background=shrunk_background,
-                              colourful_clutter=cfg.colourful_clutter, hue_turn=cfg.hue_turn)
+                              colourful_clutter=cfg.colourful_clutter, hue_turn=cfg.hue_turn,
+                              label_framings=label_framings)
     if world > 1:
         sampler = DistributedSampler(dataset, shuffle=True)
     elif cfg.source_shares == "off":
