@@ -415,17 +415,10 @@ def person_free_crop(rng: np.random.Generator, img: np.ndarray, mask: np.ndarray
     return None
 
 
-def make_sample(rng: np.random.Generator, img: np.ndarray, mask: np.ndarray,
-                backgrounds: list[np.ndarray], others: list[tuple[np.ndarray, np.ndarray]],
-                out_size: int, pad_value: tuple[int, int, int] = (104, 116, 124),
-                scene_people: list[tuple[np.ndarray, np.ndarray]] | None = None,
-                framings: dict[str, float] | None = None, faults_p: float = 1.0,
-                scene: bool = False, pose_cutout: bool = False, colourful_clutter: float = 0.0):
-    """One augmented (BGR uint8 out_size^2, mask uint8) pair from one labelled photo
-    (make_framed_sample without the framing's name)."""
-    frame, label, _ = make_framed_sample(rng, img, mask, backgrounds, others, out_size, pad_value,
-                                         scene_people, framings, faults_p, scene, pose_cutout,
-                                         colourful_clutter)
+def make_sample(*args, **kwargs) -> tuple[np.ndarray, np.ndarray]:
+    """One augmented (BGR uint8 out_size^2, mask uint8) pair from one labelled photo: make_framed_sample
+    (same arguments) without the framing's name."""
+    frame, label, _ = make_framed_sample(*args, **kwargs)
     return frame, label
 
 
