@@ -11,6 +11,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .outdoor_clutter import outdoor_thing
+
 # mode -> probability of that framing for a labelled photo (portraits, full body, pose cut-outs)
 FRAMINGS = {
     "native": 0.15,  # the photo itself, randomly cropped: keeps the real context and edges
@@ -205,11 +207,13 @@ def turn_hue(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def paste_clutter(canvas: np.ndarray, label: np.ndarray, backgrounds: list[np.ndarray],
-                  rng: np.random.Generator, in_front: bool, colourful_p: float = 0.0) -> None:
+                  rng: np.random.Generator, in_front: bool, colourful_p: float = 0.0,
+                  outdoor_p: float = 0.0) -> None:
     """Hard negatives: dark furniture-like shapes (textured from a scene, darkened) beside or behind
     the person, with their true label, background. In front of a person they also cut the label.
     Dark shelves, chairs and cabinets were painted as person, often as a blob as large as them.
-    colourful_p: the share of shapes recoloured a saturated red or pink instead (saturate)."""
+    colourful_p: the share of shapes recoloured a saturated red or pink instead (saturate);
+    outdoor_p: the share drawn as a bush, flowering shrub, tree trunk or bin instead (outdoor_clutter)."""
     H, W = canvas.shape[:2]
     for _ in range(int(rng.integers(1, 4))):
         h = int(H * rng.uniform(0.2, 0.8))
@@ -218,12 +222,17 @@ def paste_clutter(canvas: np.ndarray, label: np.ndarray, backgrounds: list[np.nd
             continue
         src = backgrounds[int(rng.integers(len(backgrounds)))] if backgrounds else canvas
         crop = random_crop_to(src, h, w, rng, min_scale=0.2)
-        if colourful_p > 0 and rng.random() < colourful_p:  # drawn only when asked: old recipes' draws stay
-            texture = saturate(crop, rng).astype(np.float32)
+        # each share is drawn only when asked: old recipes' draws stay as they were
+        if outdoor_p > 0 and rng.random() < outdoor_p:
+            texture, matte = outdoor_thing(crop, rng)
+            texture = texture.astype(np.float32)
         else:
-            tint = rng.uniform(0.1, 0.45) * rng.uniform(0.8, 1.2, size=3)  # dark wood, black leather, navy cloth
-            texture = crop.astype(np.float32) * tint
-        matte = furniture_shape(h, w, rng)
+            if colourful_p > 0 and rng.random() < colourful_p:
+                texture = saturate(crop, rng).astype(np.float32)
+            else:
+                tint = rng.uniform(0.1, 0.45) * rng.uniform(0.8, 1.2, size=3)  # dark wood, black leather, navy cloth
+                texture = crop.astype(np.float32) * tint
+            matte = furniture_shape(h, w, rng)
         x, y = int(rng.integers(-w // 3, W - 2 * w // 3)), int(rng.integers(H // 6, max(H // 6 + 1, H - h // 2)))
         cx0, cy0, cx1, cy1 = max(x, 0), max(y, 0), min(x + w, W), min(y + h, H)
         if cx1 <= cx0 or cy1 <= cy0:
@@ -427,7 +436,8 @@ def make_framed_sample(rng: np.random.Generator, img: np.ndarray, mask: np.ndarr
                        out_size: int, pad_value: tuple[int, int, int] = (104, 116, 124),
                        scene_people: list[tuple[np.ndarray, np.ndarray]] | None = None,
                        framings: dict[str, float] | None = None, faults_p: float = 1.0,
-                       scene: bool = False, pose_cutout: bool = False, colourful_clutter: float = 0.0):
+                       scene: bool = False, pose_cutout: bool = False, colourful_clutter: float = 0.0,
+                       outdoor_clutter: float = 0.0):
     """One augmented (BGR uint8 out_size^2, mask uint8, framing) from one labelled photo; framing
     names how it was composed: a FRAMINGS key, or "scene" for a scene source's whole frame.
 
@@ -438,7 +448,8 @@ def make_framed_sample(rng: np.random.Generator, img: np.ndarray, mask: np.ndarr
     framings (default FRAMINGS); faults_p: the share of samples put through the camera's faults.
     scene: the photo is a whole scene (fixed camera, street, video frame): used at its own scale,
     never cut out at full size; pose_cutout: its one person may also be cut out and turned.
-    colourful_clutter: the share of hard-negative shapes coloured saturated red or pink (paste_clutter).
+    colourful_clutter: the share of hard-negative shapes coloured saturated red or pink (paste_clutter);
+    outdoor_clutter: the share drawn as bushes, flowers, trunks and bins (outdoor_clutter.py).
     The mask keeps IGNORE (128) where the source did not label.
     """
     if scene and not (pose_cutout and rng.random() < 0.4):
@@ -470,7 +481,8 @@ def make_framed_sample(rng: np.random.Generator, img: np.ndarray, mask: np.ndarr
         label = label.copy()
         clutter = rng.random() < CLUTTER_P
         if clutter:
-            paste_clutter(frame, label, backgrounds, rng, in_front=False, colourful_p=colourful_clutter)
+            paste_clutter(frame, label, backgrounds, rng, in_front=False, colourful_p=colourful_clutter,
+                          outdoor_p=outdoor_clutter)
         paste_person(frame, label, img, mask, "small" if mode == "group" else mode, rng)
         if mode == "group" and others:
             for _ in range(int(rng.integers(2, 8))):
@@ -480,7 +492,8 @@ def make_framed_sample(rng: np.random.Generator, img: np.ndarray, mask: np.ndarr
             oimg, omask = others[int(rng.integers(len(others)))]
             paste_person(frame, label, oimg, omask, "small", rng)
         if clutter and rng.random() < 0.3:  # a chair or a desk in front of them
-            paste_clutter(frame, label, backgrounds, rng, in_front=True, colourful_p=colourful_clutter)
+            paste_clutter(frame, label, backgrounds, rng, in_front=True, colourful_p=colourful_clutter,
+                          outdoor_p=outdoor_clutter)
     if rng.random() < 0.5:
         frame, label = frame[:, ::-1], label[:, ::-1]
     frame, label = lens_and_camera(frame, label, rng, faults_p)

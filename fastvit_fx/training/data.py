@@ -189,7 +189,7 @@ class AugmentedPeople(Dataset):
                  scene_scales: dict[str, float] | None = None,
                  scene_scale_sources: tuple[str, ...] | None = None,
                  shrunk_background: dict[str, float] | None = None,
-                 colourful_clutter: float = 0.0, hue_turn: float = 0.0,
+                 colourful_clutter: float = 0.0, hue_turn: float = 0.0, outdoor_clutter: float = 0.0,
                  label_framings: tuple[str, ...] = ()) -> None:
         self.items = items
         self.teach = [float(it.source in teach_sources) for it in items]
@@ -212,6 +212,7 @@ class AugmentedPeople(Dataset):
         self.scene_scale_sources = scene_scale_sources
         self.shrunk_background = shrunk_background or {}
         self.colourful_clutter, self.hue_turn = colourful_clutter, hue_turn
+        self.outdoor_clutter = outdoor_clutter
         self.label_framings = frozenset(label_framings)
         self.epoch = 0
 
@@ -237,7 +238,7 @@ class AugmentedPeople(Dataset):
                 rng, img, mask, self.backgrounds, self.cutouts, self.size,
                 scene_people=self.scene_people, framings=self.framings, faults_p=self.faults_p,
                 scene=item.style == "scene", pose_cutout=item.source in POSE_SOURCES,
-                colourful_clutter=self.colourful_clutter)
+                colourful_clutter=self.colourful_clutter, outdoor_clutter=self.outdoor_clutter)
             if framing in self.label_framings:
                 teach, loss_weight = 0.0, 1.0
         if self.hue_turn > 0:  # its own random stream: the other draws stay as they were without it
