@@ -2,9 +2,6 @@
 background in the label, cut it when in front, and change no draw of a recipe that does not ask."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import cv2
 import numpy as np
 import pytest
@@ -121,14 +118,3 @@ def test_outdoor_clutter_off_makes_no_extra_draw():
     paste_clutter(canvas.copy(), np.zeros((64, 64), np.uint8), [scene], asked, in_front=False, outdoor_p=1e-9)
     assert "random" not in off.calls
     assert asked.calls.count("random") >= 1  # the coin is there when asked, and only then
-
-
-def test_train_script_names_an_outdoor_share_out_of_range(tmp_path, capsys):
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-    import train as train_script
-    from test_training import make_dataset
-
-    root = make_dataset(tmp_path / "d", n_train=1, n_val=1)
-    assert train_script.main(["--data", str(root), "--outdoor-clutter", "-0.2"]) == 2
-    err = capsys.readouterr().err
-    assert "--outdoor-clutter -0.2" in err and err.count("\n") == 1

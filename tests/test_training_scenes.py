@@ -213,14 +213,15 @@ def test_hue_turn_changes_frames_not_labels_and_off_leaves_samples_as_before(tmp
     assert changed == len(items)
 
 
-def test_train_script_names_a_share_out_of_range(tmp_path, capsys):
+@pytest.mark.parametrize("flag, value", [("--hue-turn", "1.5"), ("--outdoor-clutter", "-0.2")])
+def test_train_script_names_a_share_out_of_range(tmp_path, capsys, flag, value):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
     import train as train_script
 
     root = make_dataset(tmp_path / "d", n_train=1, n_val=1)
-    assert train_script.main(["--data", str(root), "--hue-turn", "1.5"]) == 2
+    assert train_script.main(["--data", str(root), flag, value]) == 2
     err = capsys.readouterr().err
-    assert "--hue-turn 1.5" in err and err.count("\n") == 1
+    assert f"{flag} {value}" in err and err.count("\n") == 1
 
 
 def test_flicker_counts_flips_where_the_truth_holds_still():

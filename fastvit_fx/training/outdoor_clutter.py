@@ -63,15 +63,14 @@ def _bin(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
     return m
 
 
+SHAPES = {"foliage": _crown, "flowers": _crown, "trunk": _trunk, "bin": _bin}  # kind -> its silhouette
+
+
 def outdoor_shape(kind: str, h: int, w: int, rng: np.random.Generator) -> np.ndarray:
     """The silhouette of one outdoor thing as an 8-bit matte of (h, w)."""
-    if kind in ("foliage", "flowers"):
-        return _crown(h, w, rng)
-    if kind == "trunk":
-        return _trunk(h, w, rng)
-    if kind == "bin":
-        return _bin(h, w, rng)
-    raise ValueError(f"unknown outdoor thing {kind!r} (known: {', '.join(OUTDOOR_KINDS)})")
+    if kind not in SHAPES:
+        raise ValueError(f"unknown outdoor thing {kind!r} (known: {', '.join(OUTDOOR_KINDS)})")
+    return SHAPES[kind](h, w, rng)
 
 
 def _recolour(texture: np.ndarray, hue: int, sat: tuple[int, int], value_scale: float, value_add: float,
