@@ -11,6 +11,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .colour import recolour
 from .outdoor_clutter import outdoor_thing
 
 # mode -> probability of that framing for a labelled photo (portraits, full body, pose cut-outs)
@@ -188,13 +189,9 @@ def furniture_shape(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
 def saturate(texture: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A BGR uint8 texture recoloured one saturated red, pink, magenta or orange, its light and shade
     kept: a red seat, a pink coat, red flowers, a graffiti letter."""
-    hsv = cv2.cvtColor(texture, cv2.COLOR_BGR2HSV)
     lo, hi = SATURATED_HUES[int(rng.integers(len(SATURATED_HUES)))]
-    hsv[..., 0] = int(rng.integers(lo, hi))
-    hsv[..., 1] = int(rng.integers(150, 256))
-    value = hsv[..., 2].astype(np.float32) * rng.uniform(0.6, 1.0) + rng.uniform(40, 110)
-    hsv[..., 2] = np.clip(value, 0, 255).astype(np.uint8)
-    return cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)
+    return recolour(texture, int(rng.integers(lo, hi)), int(rng.integers(150, 256)), rng.uniform(0.6, 1.0),
+                    rng.uniform(40, 110))
 
 
 def turn_hue(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .colour import recolour
+
 OUTDOOR_KINDS = ("foliage", "flowers", "trunk", "bin")
 # OpenCV hue ranges (0-179)
 LEAF_HUES = (30, 85)  # yellow-green to blue-green
@@ -73,14 +75,12 @@ def outdoor_shape(kind: str, h: int, w: int, rng: np.random.Generator) -> np.nda
     return SHAPES[kind](h, w, rng)
 
 
-def _recolour(texture: np.ndarray, hue: int, sat: tuple[int, int], value_scale: float, value_add: float,
+def _speckled(texture: np.ndarray, hue: int, sat: tuple[int, int], value_scale: float, value_add: float,
               rng: np.random.Generator) -> np.ndarray:
-    """A BGR uint8 texture given one hue and a saturation range, its light and shade kept."""
-    hsv = cv2.cvtColor(texture, cv2.COLOR_BGR2HSV)
-    hsv[..., 0] = hue
-    hsv[..., 1] = rng.integers(sat[0], sat[1], size=hsv.shape[:2]).astype(np.uint8)
-    hsv[..., 2] = np.clip(hsv[..., 2].astype(np.float32) * value_scale + value_add, 0, 255).astype(np.uint8)
-    return cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)
+    """recolour with a saturation drawn afresh for each pixel in [sat[0], sat[1]): leaves and bark are
+    never one flat colour."""
+    saturation = rng.integers(sat[0], sat[1], size=texture.shape[:2]).astype(np.uint8)
+    return recolour(texture, hue, saturation, value_scale, value_add)
 
 
 def _dapple(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
@@ -96,7 +96,7 @@ def _dapple(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
 def _leaves(texture: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Green leaves: a leaf hue, dappled light and shade."""
     h, w = texture.shape[:2]
-    leafy = _recolour(texture, int(rng.integers(*LEAF_HUES)), (70, 220), rng.uniform(0.3, 0.7), 10, rng)
+    leafy = _speckled(texture, int(rng.integers(*LEAF_HUES)), (70, 220), rng.uniform(0.3, 0.7), 10, rng)
     return np.clip(leafy * _dapple(h, w, rng)[..., None], 0, 255).astype(np.uint8)
 
 
@@ -124,7 +124,7 @@ def _bark(texture: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Bark: brown or grey, streaked along the trunk."""
     h, w = texture.shape[:2]
     grey = rng.random() < 0.3  # birch, plane, beech
-    barky = _recolour(texture, int(rng.integers(*BARK_HUES)), (0, 40) if grey else (60, 160),
+    barky = _speckled(texture, int(rng.integers(*BARK_HUES)), (0, 40) if grey else (60, 160),
                       rng.uniform(0.3, 0.8), 15, rng)
     streaks = cv2.resize(rng.uniform(0.6, 1.2, (max(1, h // 12), max(1, w // 3))).astype(np.float32), (w, h),
                          interpolation=cv2.INTER_LINEAR)
