@@ -215,7 +215,9 @@ def measure(path: Path, items, backend: str, video: bool, turned: int = 0, paste
     if paste_group:
         standing = [it for it in items if it.source in STANDING_SOURCES]
         if len(standing) >= paste_group:
-            row["sources"]["pasted-group"] = evaluate_pasted_groups(segmenter, standing, backgrounds, paste_group)["miou"]
+            groups = evaluate_pasted_groups(segmenter, standing, backgrounds, paste_group)
+            row["sources"]["pasted-group"] = groups["miou"]
+            row["pasted_group_pixels"] = groups["pixels"]
     if video:
         clip = evaluate_video(opened(smooth=True), items)
         row.update(video_miou=clip["miou"], flicker=clip["flicker"], flicker_by_pairs=clip["flicker_by_pairs"],
@@ -274,6 +276,22 @@ def largest_losses(rows: dict[str, dict], sources: list[str], k: int = 3) -> str
             rest = [d for d, _ in diffs[k:]]
             others = f"; the other {len(rest)}: {np.mean(rest):+.4f}" if rest else ""
             lines.append(f"- {name}, {SHORT.get(source, source)} {mean:+.4f}: {worst}{others}")
+    return "\n".join(lines)
+
+
+def group_pixels_table(rows: dict[str, dict]) -> str:
+    """The pasted-group frames' person pixels pooled per candidate, false paint as a ratio to the
+    incumbent's: a per-frame IoU of small people hides paint spread over the scene (model card,
+    "Outdoor hard negatives, from (Tg)")."""
+    measured = {name: row["pasted_group_pixels"] for name, row in rows.items() if "pasted_group_pixels" in row}
+    if not measured:
+        return ""
+    base = next(iter(measured.values()))
+    lines = ["| pasted groups, pooled | found | painted where no person is | missed | painted, x the incumbent |",
+             "|---|---:|---:|---:|---:|"]
+    for name, px in measured.items():
+        ratio = px["false"] / base["false"] if base["false"] else float("nan")
+        lines.append(f"| {name} | {px['true']:,} | {px['false']:,} | {px['missed']:,} | {ratio:.2f}x |")
     return "\n".join(lines)
 
 
@@ -416,6 +434,10 @@ def main(argv=None) -> int:
     sources = [s for s in SHORT if s in measured and s not in pasted] + sorted(measured - set(SHORT)) + pasted
     print(table(rows, sources, chosen))
     print(f"the rule ships: {chosen}" + (" (the incumbent: nothing new ships)" if chosen == candidates[0][0] else ""))
+    pixels = group_pixels_table(rows)
+    if pixels:
+        print("\nthe pasted-group frames' person pixels, pooled over every frame:\n")
+        print(pixels)
     if len(rows) > 1:
         print("\nper-source difference from the incumbent, mean [95% interval, paired bootstrap over images]:\n")
         print(difference_table(rows, sources))

@@ -64,7 +64,9 @@ def report_groups(seg, items, backgrounds, args) -> int:
               f"'{args.split}' photos, found {len(items)}", file=sys.stderr)
         return 2
     result = evaluate_pasted_groups(seg, items, backgrounds, people=args.paste_group)
-    print(f"groups of {args.paste_group} pasted small: {result['n']} frames, mIoU {result['miou']:.4f}")
+    px = result["pixels"]
+    print(f"groups of {args.paste_group} pasted small: {result['n']} frames, mIoU {result['miou']:.4f}; person pixels "
+          f"pooled: {px['true']:,} found, {px['false']:,} painted where no person is, {px['missed']:,} missed")
     if args.json:
         result.update(weights=str(seg.weights), backend=seg.backend_name, sizes=asdict(seg.sizes), split=args.split,
                       paste_group=args.paste_group)

@@ -242,7 +242,7 @@ def test_one_set_of_weights_is_measured_under_each_candidates_input_sizes(tmp_pa
                                                                               "small": 224}
 
 
-def test_pasted_groups_are_scored_on_the_full_body_photos(tmp_path):
+def test_pasted_groups_are_scored_on_the_full_body_photos(tmp_path, capsys):
     from fastvit_fx.segment import open_segmenter
     from fastvit_fx.training.data import read_manifest
     from fastvit_fx.training.evaluate import evaluate_pasted_groups
@@ -264,8 +264,12 @@ def test_pasted_groups_are_scored_on_the_full_body_photos(tmp_path):
     from fastvit_fx.training.data import load_backgrounds
 
     seg = open_segmenter(path, backend="torch", device="cpu")
-    expected = evaluate_pasted_groups(seg, read_manifest(root, "val"), load_backgrounds(scenes), 2)["miou"]
-    assert row["sources"]["pasted-group"] == pytest.approx(expected)
+    expected = evaluate_pasted_groups(seg, read_manifest(root, "val"), load_backgrounds(scenes), 2)
+    assert row["sources"]["pasted-group"] == pytest.approx(expected["miou"])
+    # the frames' pooled pixels travel with the score, and are printed beside the table
+    assert row["pasted_group_pixels"] == expected["pixels"]
+    px = expected["pixels"]
+    assert f"| c | {px['true']:,} | {px['false']:,} | {px['missed']:,} | 1.00x |" in capsys.readouterr().out
 
 
 def test_the_video_pass_reports_flicker_by_pairs_and_each_sequence(tmp_path, capsys):

@@ -34,6 +34,8 @@ def test_pasted_groups_need_enough_standing_people_and_score_them(tmp_path, caps
     assert eval_script.main(args + ["--json", str(out)]) == 0
     result = json.loads(out.read_text())
     assert result["n"] == 3 and result["paste_group"] == 2 and 0.0 <= result["miou"] <= 1.0
+    px = result["pixels"]  # every labelled person pixel is either found or missed
+    assert px["true"] + px["missed"] > 0 and f"{px['false']:,} painted where no person is" in capsys.readouterr().out
 
 
 def _tiny_model_args(tmp_path, n_val: int) -> list[str]:

@@ -281,10 +281,20 @@ def test_pasted_groups_score_the_frames_of_each_photo_with_its_group(tmp_path):
         def __call__(self, frame):
             return np.ones(frame.shape[:2], np.float32)
 
+    class Nothing(Everything):  # calls no pixel a person
+        def __call__(self, frame):
+            return np.zeros(frame.shape[:2], np.float32)
+
     result = evaluate_pasted_groups(Everything(), items, None, people=3)
     assert result["n"] == 4 and [r["name"] for r in result["per_image"]] == [it.name for it in items]
     # three people 5-15% of the frame tall cover a small part of it: "everything" scores low but not 0
     assert 0.0 < result["miou"] < 0.05
+    # pooled over the frames, "everything" finds every person pixel and paints the rest of each scene;
+    # "nothing" misses exactly the pixels "everything" found
+    everything, nothing = result["pixels"], evaluate_pasted_groups(Nothing(), items, None, people=3)["pixels"]
+    assert everything["missed"] == 0 and 0 < everything["true"] < everything["false"]
+    assert everything["true"] + everything["false"] <= 4 * 1280 * 720
+    assert nothing == {"true": 0, "false": 0, "missed": everything["true"]}
     with pytest.raises(ValueError, match="group of 5"):
         evaluate_pasted_groups(Everything(), items, None, people=5)
 
