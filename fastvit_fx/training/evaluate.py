@@ -114,6 +114,12 @@ def pixel_counts(pred: np.ndarray, truth: np.ndarray) -> np.ndarray:
                      np.count_nonzero(~pred & gt & labelled)], np.int64)
 
 
+def pooled_pixels(counts: np.ndarray) -> dict[str, int]:
+    """pixel_counts summed over images, named for a report: {"true", "false", "missed"}."""
+    true, false, missed = (int(v) for v in counts)
+    return {"true": true, "false": false, "missed": missed}
+
+
 def evaluate(segmenter, items: list[Item], wide: bool = False,
              backgrounds: list[np.ndarray] | None = None, keep_worst: int = 0,
              paste_height: float | None = None, rotate: int = 0, sources: set[str] | None = None) -> dict:
@@ -159,10 +165,8 @@ def evaluate(segmenter, items: list[Item], wide: bool = False,
     all_scores = []
     for source, scores in sorted(per_source.items()):
         arr = np.array(scores)
-        true, false, missed = (int(v) for v in pixels[source])
         result["sources"][source] = {"n": len(arr), "miou": float(arr[:, 0].mean()),
-                                     "boundary_f": float(arr[:, 1].mean()),
-                                     "pixels": {"true": true, "false": false, "missed": missed}}
+                                     "boundary_f": float(arr[:, 1].mean()), "pixels": pooled_pixels(pixels[source])}
         all_scores.extend(scores)
     arr = np.array(all_scores) if all_scores else np.zeros((0, 2))
     result["miou"] = float(arr[:, 0].mean()) if len(arr) else float("nan")
@@ -202,9 +206,8 @@ def evaluate_pasted_groups(segmenter, items: list[Item], backgrounds: list[np.nd
         score, _ = score_mask(pred, truth)
         pixels += pixel_counts(pred, truth)
         per_image.append({"name": item.name, "source": item.source, "iou": float(score)})
-    true, false, missed = (int(v) for v in pixels)
     return {"miou": float(np.mean([im["iou"] for im in per_image])), "n": len(per_image), "per_image": per_image,
-            "pixels": {"true": true, "false": false, "missed": missed}}
+            "pixels": pooled_pixels(pixels)}
 
 
 def paired_difference(base: list[float], other: list[float], draws: int = 4000, seed: int = 0) -> dict:
