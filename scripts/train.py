@@ -48,7 +48,7 @@ def main(argv=None) -> int:
     except ValueError as exc:
         print(f"error: --label-framings: {exc}", file=sys.stderr)
         return 2
-    for name in ("colourful_clutter", "hue_turn", "outdoor_clutter"):
+    for name in ("colourful_clutter", "hue_turn", "outdoor_clutter", "flash_at_night"):
         if not 0.0 <= getattr(args, name) <= 1.0:
             print(f"error: --{name.replace('_', '-')} {getattr(args, name):g}: a share in [0, 1]", file=sys.stderr)
             return 2

@@ -213,7 +213,8 @@ def test_hue_turn_changes_frames_not_labels_and_off_leaves_samples_as_before(tmp
     assert changed == len(items)
 
 
-@pytest.mark.parametrize("flag, value", [("--hue-turn", "1.5"), ("--outdoor-clutter", "-0.2")])
+@pytest.mark.parametrize("flag, value", [("--hue-turn", "1.5"), ("--outdoor-clutter", "-0.2"),
+                                         ("--flash-at-night", "2")])
 def test_train_script_names_a_share_out_of_range(tmp_path, capsys, flag, value):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
     import train as train_script

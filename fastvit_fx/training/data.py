@@ -11,6 +11,7 @@ import torch
 from torch.utils.data import Dataset
 
 from .augment import IGNORE, make_framed_sample, person_free_crop, turn_hue, zoomed_out_scene
+from .flash_at_night import flash_at_night
 
 # Each source's share of the samples drawn in an epoch. The failures in the wild are in the scene
 # sources (people by furniture, far away, in groups, in unusual poses), so they get about half the
@@ -190,7 +191,7 @@ class AugmentedPeople(Dataset):
                  scene_scale_sources: tuple[str, ...] | None = None,
                  shrunk_background: dict[str, float] | None = None,
                  colourful_clutter: float = 0.0, hue_turn: float = 0.0, outdoor_clutter: float = 0.0,
-                 label_framings: tuple[str, ...] = ()) -> None:
+                 label_framings: tuple[str, ...] = (), flash_at_night: float = 0.0) -> None:
         self.items = items
         self.teach = [float(it.source in teach_sources) for it in items]
         self.loss_weight = [float((loss_weights or {}).get(it.source, 1.0)) for it in items]
@@ -214,6 +215,7 @@ class AugmentedPeople(Dataset):
         self.colourful_clutter, self.hue_turn = colourful_clutter, hue_turn
         self.outdoor_clutter = outdoor_clutter
         self.label_framings = frozenset(label_framings)
+        self.flash_at_night = flash_at_night
         self.epoch = 0
 
     def __len__(self) -> int:
@@ -245,6 +247,11 @@ class AugmentedPeople(Dataset):
             hue_rng = np.random.default_rng((self.seed, self.epoch, index, 2))
             if hue_rng.random() < self.hue_turn:
                 frame = turn_hue(frame, hue_rng)
+        if self.flash_at_night > 0:  # its own random stream, as the hue turn's
+            night_rng = np.random.default_rng((self.seed, self.epoch, index, 3))
+            if night_rng.random() < self.flash_at_night:
+                frame = flash_at_night(frame, label, night_rng)
+                teach, loss_weight = 0.0, 1.0  # the teacher misses the dark clothes these show
         x = frame[:, :, ::-1].transpose(2, 0, 1).astype(np.float32) / 255.0
         x = (x - self.mean) / self.std
         valid = valid_map(label, self.has_ignore[index])

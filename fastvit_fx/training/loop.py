@@ -124,6 +124,11 @@ class TrainConfig:
     # (outdoor_clutter.py): the foot of a tree, flowers and bins were painted as person in streets and
     # parks, which the dark furniture shapes never showed (model card: What would help next 19)
     outdoor_clutter: float = 0.0
+    # the share of samples relit as a person lit from the camera in a dark room, lamps and fairy lights
+    # behind (flash_at_night.py): a flash selfie's black top under a chandelier is the portrait the
+    # soups trade away, and night is a blind-set failure (model card: What would help next 19). They
+    # learn from their labels alone, as the labelled framings do
+    flash_at_night: float = 0.0
     # framings whose samples learn from their labels alone, neither taught nor weighted down by their
     # source: 'small,group' (augment.FRAMINGS keys). The teacher judges a composed frame whole and
     # misses the small people pasted in it, which branches taught so unlearned epoch by epoch
@@ -399,6 +404,8 @@ def train(cfg: TrainConfig, log=print) -> dict:
             f"{cfg.hue_turn:.0%} of samples")
     if cfg.outdoor_clutter:
         log(f"hard negatives drawn as bushes, flowers, trunks and bins: {cfg.outdoor_clutter:.0%} of them")
+    if cfg.flash_at_night:
+        log(f"lit from the camera in a dark room: {cfg.flash_at_night:.0%} of samples")
     label_framings = parse_framing_names(cfg.label_framings)
     if label_framings:
         log("taught by their labels alone: the " + ", ".join(label_framings) + " framings")
@@ -410,7 +417,7 @@ def train(cfg: TrainConfig, log=print) -> dict:
                               shrunk_background=shrunk_background,
                               colourful_clutter=cfg.colourful_clutter, hue_turn=cfg.hue_turn,
                               outdoor_clutter=cfg.outdoor_clutter,
-                              label_framings=label_framings)
+                              label_framings=label_framings, flash_at_night=cfg.flash_at_night)
     if world > 1:
         sampler = DistributedSampler(dataset, shuffle=True)
     elif cfg.source_shares == "off":
