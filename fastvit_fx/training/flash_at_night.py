@@ -12,8 +12,8 @@ import cv2
 import numpy as np
 
 # BGR casts of the light on the person and of the room's own light
-PERSON_LIGHTS = ((1.0, 1.0, 1.0), (1.0, 0.95, 0.9), (1.0, 0.9, 0.8), (0.85, 0.9, 1.0))  # flash, screens (cool)
-ROOM_LIGHTS = ((0.5, 0.75, 1.0), (0.6, 0.8, 1.0), (0.8, 0.85, 1.0), (1.0, 0.8, 0.7))  # tungsten, candles, blue
+PERSON_LIGHTS = ((1.0, 1.0, 1.0), (1.0, 0.95, 0.9), (1.0, 0.9, 0.8), (0.85, 0.9, 1.0))  # flash, screens, a lamp
+ROOM_LIGHTS = ((0.5, 0.75, 1.0), (0.6, 0.8, 1.0), (0.8, 0.85, 1.0), (1.0, 0.8, 0.7))  # tungsten, candles, a bulb, night
 POINT_COLOURS = ((150, 220, 255), (120, 200, 255), (255, 255, 255), (200, 200, 255), (255, 200, 150))
 
 
