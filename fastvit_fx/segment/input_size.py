@@ -16,7 +16,7 @@ from statistics import median
 from .refine import SMALL_PEOPLE_BELOW
 
 # None: that case keeps the base size. Large people get 320 (from LARGE_PEOPLE_FROM of the frame's
-# height): with the shipped weights, val int8 portraits 0.9475 -> 0.9555 and full body 0.9184 -> 0.9250
+# height): with the shipped weights, val int8 portraits 0.9466 -> 0.9556 and full body 0.9184 -> 0.9251
 # for 1.3x the network's time on those frames; live video takes it only while the segmenter keeps up
 # (LargeSizeGate). Chosen by a rule (model card, "Large people at 320 where the machine keeps up, and a
 # branch for them"). 224 for small people gained val street (0.2348 -> 0.2545) and was chosen by a
