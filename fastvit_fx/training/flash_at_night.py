@@ -2,9 +2,10 @@
 
 `augment.night` darkens the whole frame under a lamp's cast; in a dark room lit from the camera the
 person is the bright thing: skin near clipping, dark clothes still dark, the room dim behind with its
-lamps, candles and fairy lights as bright points. The shipped soups' one portrait they trade away is
-that picture (a flash selfie under a chandelier, its black top missed), and it is the blind set's
-"people at night" (model card: What would help next 19). Pure function of (frame, label, rng).
+lamps, candles and fairy lights as bright points. The one portrait that soups with the photos' branch
+traded away is that picture (a flash selfie under a chandelier, its black top missed), and it is the
+blind set's "people at night" (model card: What would help next 19). Pure function of (frame, label,
+rng).
 """
 from __future__ import annotations
 
@@ -53,7 +54,8 @@ def flash_at_night(frame: np.ndarray, label: np.ndarray, rng: np.random.Generato
     on_person = np.array(PERSON_LIGHTS[int(rng.integers(len(PERSON_LIGHTS)))], np.float32)
     lit = img * rng.uniform(1.1, 2.0) * on_person + rng.uniform(0.0, 0.05)  # skin near clipping, dark clothes dark
     out = lit * person + room * (1.0 - person)
-    behind = (label < 88).astype(np.float32)[..., None]  # lights stand behind the people, not on them
+    # lights stand behind the people, not on them (background: under the not-labelled band, 128 +- 40)
+    behind = (label < 88).astype(np.float32)[..., None]
     points = _points_of_light(h, w, rng)
     out = out + points * behind
     out = out + rng.normal(0.0, rng.uniform(0.01, 0.03), out.shape).astype(np.float32)  # the gain's noise

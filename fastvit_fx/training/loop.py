@@ -126,8 +126,8 @@ class TrainConfig:
     outdoor_clutter: float = 0.0
     # the share of samples relit as a person lit from the camera in a dark room, lamps and fairy lights
     # behind (flash_at_night.py): a flash selfie's black top under a chandelier is the portrait the
-    # soups trade away, and night is a blind-set failure (model card: What would help next 19). They
-    # learn from their labels alone, as the labelled framings do
+    # photos' branch's soups traded away, and night is a blind-set failure (model card: What would
+    # help next 19). They learn from their labels alone, as the labelled framings do
     flash_at_night: float = 0.0
     # framings whose samples learn from their labels alone, neither taught nor weighted down by their
     # source: 'small,group' (augment.FRAMINGS keys). The teacher judges a composed frame whole and
