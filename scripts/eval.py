@@ -124,6 +124,8 @@ def main(argv=None) -> int:
     p.add_argument("--still-zoom-blend", type=float, default=None,
                    help="a still's zoomed look blended with its first look over the crop, this much of the "
                         "zoomed one (1: replaces it; default: the app's)")
+    p.add_argument("--flip", action="store_true",
+                   help="every network pass also on the mirrored input, the two averaged (twice the network's time)")
     p.add_argument("--large-size", type=int, default=None,
                    help="input size for frames whose tallest person found is at least --large-from of the "
                         "frame (0: the base size; default: the app's)")
@@ -155,6 +157,7 @@ def main(argv=None) -> int:
     seg.sizes = chosen_sizes(seg.sizes, args)
     if args.still_zoom_blend is not None:
         seg.still_zoom_blend = args.still_zoom_blend
+    seg.flip_average = args.flip
     if args.tiles is not None:
         seg.tile_small_people, seg.tile_hold = TILE_CHOICES[args.tiles]
     if args.video:
@@ -171,7 +174,7 @@ def main(argv=None) -> int:
         worst_grid(worst, Path(args.worst_grid))
     result.update(weights=str(seg.weights), backend=seg.backend_name, size=seg.size, sizes=asdict(seg.sizes),
                   wide=args.wide,
-                  paste_height=args.paste_height, rotate=args.rotate,
+                  paste_height=args.paste_height, rotate=args.rotate, flip=args.flip,
                   split=args.split)
     print(f"{'source':24s} {'n':>4s} {'mIoU':>7s} {'boundary F':>11s} {'true px':>11s} {'false px':>11s} "
           f"{'missed px':>11s}")

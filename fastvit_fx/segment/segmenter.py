@@ -46,6 +46,10 @@ STILL_ZOOM_BLEND = 0.7
 # 0.689 -> 0.694, 0.167 -> 0.164.
 BLEND_WHEN_EVERY_FRAME_IS_WHOLE = True
 
+# Each pass also runs on the mirrored input and the two are averaged (test-time flip): a second opinion
+# from the same network for twice its time. Off by default; `flip_average` turns it on per Segmenter.
+FLIP_AVERAGE = False
+
 # Longer than this since the previous frame (a stall, a clip at a few frames a second), the person may be
 # anywhere: the tracked crop is dropped and the frame looked at whole. At 30 fps it is 7 frames, less than
 # the tracker's own refresh of 12.
@@ -104,6 +108,7 @@ class Segmenter:
         self.still_zoom_blend = STILL_ZOOM_BLEND  # stills and video looked at whole every frame (_blends_looks)
         self.tile_small_people = TILE_SMALL_PEOPLE  # stills only: see TILE_SMALL_PEOPLE
         self.tile_hold = TILE_HOLD
+        self.flip_average = FLIP_AVERAGE  # every pass also on the mirrored input, the two averaged
         self._fixed_hw = getattr(self.backend, "input_hw", None)  # Core ML: one input shape
         chosen_sizes = size is None and self._fixed_hw is None
         self.sizes = InputSizes(base, large=LARGE_PEOPLE_SIZE if chosen_sizes else None,
@@ -154,6 +159,8 @@ class Segmenter:
         self._buffer = to_network_input(source, box, self.config.mean, self.config.std, self._buffer)
         t0 = time.perf_counter()
         prob = self.backend(self._buffer)
+        if self.flip_average:
+            prob = flip_averaged(prob, self.backend(np.ascontiguousarray(self._buffer[..., ::-1])))
         self.last_ms = (time.perf_counter() - t0) * 1000
         return np.ascontiguousarray(crop_valid(prob[0, 0], box), dtype=np.float32), box
 
@@ -266,6 +273,12 @@ def blend_looks(first: np.ndarray, closer: np.ndarray, closer_weight: float) -> 
     if not 0.0 <= closer_weight <= 1.0:
         raise ValueError(f"closer_weight must be in [0, 1], got {closer_weight}")
     return cv2.addWeighted(closer, closer_weight, first, 1.0 - closer_weight, 0.0)
+
+
+def flip_averaged(prob: np.ndarray, prob_of_mirrored: np.ndarray) -> np.ndarray:
+    """The mean of a pass and the pass on the mirrored input, mirrored back. The whole padded input is
+    mirrored, so the two maps line up exactly at every stride."""
+    return (prob + prob_of_mirrored[..., ::-1]) * np.float32(0.5)
 
 
 def _check_frame(frame_bgr: np.ndarray) -> None:
