@@ -125,7 +125,10 @@ def main(argv=None) -> int:
                    help="a still's zoomed look blended with its first look over the crop, this much of the "
                         "zoomed one (1: replaces it; default: the app's)")
     p.add_argument("--flip", action="store_true",
-                   help="every network pass also on the mirrored input, the two averaged (twice the network's time)")
+                   help="every look also at the mirrored frame, the two averaged (twice the network's time)")
+    p.add_argument("--flip-people", default=None, metavar="LOW,HIGH",
+                   help="stills: mirror every look where the first look's tallest person is within [LOW, HIGH) "
+                        "of the frame's height ('off': none; default: the app's)")
     p.add_argument("--large-size", type=int, default=None,
                    help="input size for frames whose tallest person found is at least --large-from of the "
                         "frame (0: the base size; default: the app's)")
@@ -148,6 +151,12 @@ def main(argv=None) -> int:
     if not items:
         print(f"error: {args.data}: no '{args.split}' rows in manifest.csv", file=sys.stderr)
         return 2
+    if args.flip_people not in (None, "off"):
+        try:
+            parse_band(args.flip_people)
+        except ValueError as exc:
+            print(f"error: --flip-people {args.flip_people}: {exc}", file=sys.stderr)
+            return 2
     if args.still_zoom_blend is not None and not 0.0 <= args.still_zoom_blend <= 1.0:
         print(f"error: --still-zoom-blend {args.still_zoom_blend:g}: a weight in [0, 1]", file=sys.stderr)
         return 2
@@ -158,6 +167,8 @@ def main(argv=None) -> int:
     if args.still_zoom_blend is not None:
         seg.still_zoom_blend = args.still_zoom_blend
     seg.flip_average = args.flip
+    if args.flip_people is not None:
+        seg.flip_people = parse_band(args.flip_people)
     if args.tiles is not None:
         seg.tile_small_people, seg.tile_hold = TILE_CHOICES[args.tiles]
     if args.video:
@@ -174,7 +185,7 @@ def main(argv=None) -> int:
         worst_grid(worst, Path(args.worst_grid))
     result.update(weights=str(seg.weights), backend=seg.backend_name, size=seg.size, sizes=asdict(seg.sizes),
                   wide=args.wide,
-                  paste_height=args.paste_height, rotate=args.rotate, flip=args.flip,
+                  paste_height=args.paste_height, rotate=args.rotate, flip=args.flip, flip_people=seg.flip_people,
                   split=args.split)
     print(f"{'source':24s} {'n':>4s} {'mIoU':>7s} {'boundary F':>11s} {'true px':>11s} {'false px':>11s} "
           f"{'missed px':>11s}")
@@ -186,6 +197,19 @@ def main(argv=None) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2))
     return 0
+
+
+def parse_band(text: str) -> tuple[float, float] | None:
+    """'LOW,HIGH' -> (low, high), fractions of the frame's height; 'off' -> None."""
+    if text == "off":
+        return None
+    parts = text.split(",")
+    if len(parts) != 2:
+        raise ValueError("expected LOW,HIGH (fractions of the frame's height) or 'off'")
+    low, high = (float(x) for x in parts)
+    if not 0.0 <= low < high:
+        raise ValueError("expected 0 <= LOW < HIGH")
+    return low, high
 
 
 if __name__ == "__main__":

@@ -46,11 +46,15 @@ STILL_ZOOM_BLEND = 0.7
 # 0.689 -> 0.694, 0.167 -> 0.164.
 BLEND_WHEN_EVERY_FRAME_IS_WHOLE = True
 
-# Each pass also runs on the mirrored input and the two are averaged (test-time flip): a second opinion
-# from the same network for twice its time. Off: measured by a rule on val (model card, "A mirrored second
-# pass"), it lifted indoor 0.787 -> 0.800 and cost street 0.262 -> 0.218, where small pedestrians that one
-# look alone finds fall under 0.5. `flip_average` turns it on per Segmenter (eval.py --flip).
+# Each look also runs on the mirrored frame and the two probability maps are averaged (test-time flip): a
+# second opinion from the same network for twice its time. Off: measured by a rule on val (model card, "A
+# mirrored second pass"), it lifted indoor 0.787 -> 0.800 and cost street 0.262 -> 0.218, where small
+# pedestrians that one look alone finds fall under 0.5. `flip_average` turns it on per Segmenter (eval.py --flip).
 FLIP_AVERAGE = False
+# Stills only: every look of a still whose first look's tallest person is within [low, high) of the frame's
+# height is mirrored and averaged (None: none). The people in that band gained on the train split and the
+# small ones lost (model card, "A mirrored second pass"). `flip_people` sets it per Segmenter.
+FLIP_PEOPLE: tuple[float, float] | None = None
 
 # Longer than this since the previous frame (a stall, a clip at a few frames a second), the person may be
 # anywhere: the tracked crop is dropped and the frame looked at whole. At 30 fps it is 7 frames, less than
@@ -110,7 +114,8 @@ class Segmenter:
         self.still_zoom_blend = STILL_ZOOM_BLEND  # stills and video looked at whole every frame (_blends_looks)
         self.tile_small_people = TILE_SMALL_PEOPLE  # stills only: see TILE_SMALL_PEOPLE
         self.tile_hold = TILE_HOLD
-        self.flip_average = FLIP_AVERAGE  # every pass also on the mirrored input, the two averaged
+        self.flip_average = FLIP_AVERAGE  # every look also at the mirrored frame, the two averaged
+        self.flip_people = FLIP_PEOPLE  # stills: the same where the first look's people are in this band
         self._fixed_hw = getattr(self.backend, "input_hw", None)  # Core ML: one input shape
         chosen_sizes = size is None and self._fixed_hw is None
         self.sizes = InputSizes(base, large=LARGE_PEOPLE_SIZE if chosen_sizes else None,
@@ -161,8 +166,6 @@ class Segmenter:
         self._buffer = to_network_input(source, box, self.config.mean, self.config.std, self._buffer)
         t0 = time.perf_counter()
         prob = self.backend(self._buffer)
-        if self.flip_average:
-            prob = flip_averaged(prob, self.backend(np.ascontiguousarray(self._buffer[..., ::-1])))
         self.last_ms = (time.perf_counter() - t0) * 1000
         return np.ascontiguousarray(crop_valid(prob[0, 0], box), dtype=np.float32), box
 
@@ -182,12 +185,13 @@ class Segmenter:
             # video: the size the previous frame's people called for (one pass a frame); a still: the base
             size = self._video_pass_size() if video else self.size
             looked_whole = False
+            mirrored = self.flip_average
             if tracker is not None and not tracker.needs_full_look(hw):
                 region = tracker.region  # video: only the crop, where the person was a frame ago
                 mask = np.zeros(hw, np.float32)
             else:
                 looked_whole = True
-                mask, prob, tallest = self._look(frame_bgr, size)
+                mask, prob, tallest = self._look(frame_bgr, size, mirrored)
                 net_ms += self.last_ms
                 box = person_box(prob) if self.zoom else None
                 found = scale_box(box, prob.shape, hw) if box is not None else None
@@ -198,20 +202,25 @@ class Segmenter:
                                          max_upscale=MAX_UPSCALE)
                 if not video:
                     size = self.sizes.for_tallest(tallest)
+                    if not mirrored and self._flips_people(tallest):
+                        mirrored = True  # this still's looks from here on are mirrored too
+                        if region is not None or size == self.size:  # the first look is kept: its mirror half
+                            mask = self._look(frame_bgr, self.size, mirrored, plain=prob)[0]
+                            net_ms += self.last_ms
                     if region is None and size != self.size:  # a still: look again at the size for its people
-                        mask = self._look(frame_bgr, size)[0]
+                        mask = self._look(frame_bgr, size, mirrored)[0]
                         net_ms += self.last_ms
                     if region is None and self._tiles_pay(hw, tallest):
                         for tile in tile_regions(hw):
                             x0, y0, x1, y1 = tile
-                            paste_feathered(mask, self._look(frame_bgr[y0:y1, x0:x1], size)[0], tile)
+                            paste_feathered(mask, self._look(frame_bgr[y0:y1, x0:x1], size, mirrored)[0], tile)
                             net_ms += self.last_ms
                         if self.tile_hold is not None:
                             first = cv2.resize(prob, (hw[1], hw[0]), interpolation=cv2.INTER_LINEAR)
                             np.clip(mask, first - self.tile_hold, first + self.tile_hold, out=mask)
             if region is not None:
                 x0, y0, x1, y1 = region
-                closer = self._look(frame_bgr[y0:y1, x0:x1], size)[0]
+                closer = self._look(frame_bgr[y0:y1, x0:x1], size, mirrored)[0]
                 if looked_whole and self.still_zoom_blend < 1.0 and self._blends_looks():
                     closer = blend_looks(mask[y0:y1, x0:x1], closer, self.still_zoom_blend)
                 paste_feathered(mask, closer, region)
@@ -251,21 +260,38 @@ class Segmenter:
         small = self.small_people_below is not None and 0.0 < tallest < self.small_people_below
         return self.tile_small_people and self.zoom and small and hw[0] > FINE_FIT_MAX_HEIGHT
 
-    def _look(self, frame_bgr: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, float]:
-        """One network pass at `size`: the frame-sized mask, the stride-4 probabilities it came from,
-        and the height of the tallest person in them (a fraction of the frame's)."""
+    def _flips_people(self, tallest: float) -> bool:
+        """Whether a still whose first look's tallest person is `tallest` of its height is looked at mirrored
+        as well (flip_people)."""
+        return self.flip_people is not None and self.flip_people[0] <= tallest < self.flip_people[1]
+
+    def _look(self, frame_bgr: np.ndarray, size: int, mirrored: bool = False,
+              plain: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, float]:
+        """One network pass at `size` (two where `mirrored`: the mirrored frame's as well, averaged): the
+        frame-sized mask, the stride-4 probabilities it came from, and the height of the tallest person in
+        them (a fraction of the frame's). plain: this look's unmirrored probabilities, already made."""
         h, w = frame_bgr.shape[:2]
+        # one area downscale serves both the letterbox and the guided filter's apply step
+        half = cv2.resize(frame_bgr, apply_size(h, w), interpolation=cv2.INTER_AREA) if self.refine else None
+        ms = 0.0
+        if plain is None:
+            plain, _ = self.probabilities(frame_bgr, downscaled=half, size=size)
+            ms += self.last_ms
+        prob = plain
+        if mirrored:
+            prob_of_mirrored, _ = self.probabilities(np.ascontiguousarray(frame_bgr[:, ::-1]), size=size,
+                                                     downscaled=None if half is None
+                                                     else np.ascontiguousarray(half[:, ::-1]))
+            prob = flip_averaged(plain, prob_of_mirrored)
+            ms += self.last_ms
+        self.last_ms = ms
         if self.refine:
-            # one area downscale serves both the letterbox and the guided filter's apply step
-            half = cv2.resize(frame_bgr, apply_size(h, w), interpolation=cv2.INTER_AREA)
-            prob, _ = self.probabilities(frame_bgr, downscaled=half, size=size)
             tallest = tallest_person(prob)
             small = self.small_people_below is not None and tallest < self.small_people_below
             fine = small and h <= FINE_FIT_MAX_HEIGHT
             return guided_upsample(prob, frame_bgr, frame_at_apply=half, color=self.color_guide,
                                    work_scale=FINE_WORK_SCALE if fine else WORK_SCALE,
                                    stretch=self.small_people_stretch if small else MASK_STRETCH), prob, tallest
-        prob, _ = self.probabilities(frame_bgr, size=size)
         return cv2.resize(prob, (w, h), interpolation=cv2.INTER_LINEAR), prob, tallest_person(prob)
 
 
@@ -278,8 +304,10 @@ def blend_looks(first: np.ndarray, closer: np.ndarray, closer_weight: float) -> 
 
 
 def flip_averaged(prob: np.ndarray, prob_of_mirrored: np.ndarray) -> np.ndarray:
-    """The mean of a pass and the pass on the mirrored input, mirrored back. The whole padded input is
-    mirrored, so the two maps line up exactly at every stride."""
+    """The mean of a look's probabilities and those of its mirrored frame, mirrored back (padding cut off
+    both, so they line up to within half a cell where the scaled width is not a multiple of the stride)."""
+    if prob.shape != prob_of_mirrored.shape:
+        raise ValueError(f"a look and its mirror differ in shape: {prob.shape} and {prob_of_mirrored.shape}")
     return (prob + prob_of_mirrored[..., ::-1]) * np.float32(0.5)
 
 
