@@ -52,8 +52,9 @@ BLEND_WHEN_EVERY_FRAME_IS_WHOLE = True
 # pedestrians that one look alone finds fall under 0.5. `flip_average` turns it on per Segmenter (eval.py --flip).
 FLIP_AVERAGE = False
 # Stills only: every look of a still whose first look's tallest person is within [low, high) of the frame's
-# height is mirrored and averaged (None: none). The people in that band gained on the train split and the
-# small ones lost (model card, "A mirrored second pass"). `flip_people` sets it per Segmenter.
+# height is mirrored and averaged (None: none). Off: gated at a quarter of the height and up, or a quarter to
+# 0.7, street still lost 0.019 on val and the ungated indoor gain went (model card, "The mirrored look gated
+# by the people found"). `flip_people` sets it per Segmenter (eval.py --flip-people).
 FLIP_PEOPLE: tuple[float, float] | None = None
 
 # Longer than this since the previous frame (a stall, a clip at a few frames a second), the person may be
