@@ -5,6 +5,7 @@ import importlib.util
 import json
 from pathlib import Path
 
+import pytest
 import torch
 
 from fastvit_fx.model import build_model, save_weights
@@ -52,6 +53,23 @@ def test_a_still_zoom_blend_outside_0_to_1_is_one_line_naming_it(tmp_path, capsy
     err = capsys.readouterr().err
     assert "--still-zoom-blend 1.5" in err and err.count("\n") == 1
     assert eval_script.main(args + ["--still-zoom-blend", "0.5"]) == 0
+
+
+@pytest.mark.parametrize("band", ["0.7,0.25", "half", "0.25"])
+def test_a_bad_flip_people_band_is_one_line_naming_it(tmp_path, capsys, band):
+    args = _tiny_model_args(tmp_path, n_val=2)
+    assert eval_script.main(args + ["--flip-people", band]) == 2
+    err = capsys.readouterr().err
+    assert f"--flip-people {band}" in err and err.count("\n") == 1
+
+
+def test_the_mirrored_looks_are_scored_and_recorded(tmp_path):
+    args = _tiny_model_args(tmp_path, n_val=2)
+    out = tmp_path / "flip.json"
+    assert eval_script.main(args + ["--flip-people", "0,100", "--json", str(out)]) == 0
+    assert json.loads(out.read_text())["flip_people"] == [0.0, 100.0]
+    assert eval_script.main(args + ["--flip", "--json", str(out)]) == 0
+    assert json.loads(out.read_text())["flip"] is True
 
 
 def test_one_source_is_scored_with_its_pooled_pixels_and_an_unknown_one_is_named(tmp_path, capsys):

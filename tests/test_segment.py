@@ -361,52 +361,81 @@ def test_refine_bench_times_each_upsampling_against_grey():
     assert all(r["ms"] > 0 for r in rows) and rows[1]["x grey"] == pytest.approx(1.0)
 
 
+
 class LeftLeaningBackend:
     """A network that sees the bright person and also paints the left quarter of its input: a bias a
-    mirrored second pass should halve. Counts its passes."""
+    mirrored second look should halve. Counts its passes."""
 
     name = "left-leaning-test"
 
-    def __init__(self) -> None:
+    def __init__(self, lean: float = 0.8) -> None:
         self.passes = 0
+        self.lean = lean
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         self.passes += 1
         bright = (x[0].mean(axis=0) > 1.0).astype(np.float32)
         h, w = bright.shape
         low = cv2.resize(bright, (w // 4, h // 4), interpolation=cv2.INTER_AREA)
-        low[:, : low.shape[1] // 4] = np.maximum(low[:, : low.shape[1] // 4], 0.8)
+        low[:, : low.shape[1] // 4] = np.maximum(low[:, : low.shape[1] // 4], self.lean)
         return low[None, None]
 
 
-def test_flip_average_runs_the_mirrored_input_and_halves_a_one_sided_bias():
+def test_flip_average_looks_at_the_mirrored_frame_and_halves_a_one_sided_bias():
     from fastvit_fx.model import ModelConfig
     from test_zoom import scene
 
     frame = scene(256, 256, person=(100, 60, 156, 250))
     backend = LeftLeaningBackend()
     seg = Segmenter(backend, ModelConfig(), size=256, zoom=False, refine=False)
-    plain = seg.probabilities(frame)[0]
+    plain = seg(frame)
     assert backend.passes == 1
     seg.flip_average = True
-    averaged = seg.probabilities(frame)[0]
+    averaged = seg(frame)
     assert backend.passes == 3
-    quarter = plain.shape[1] // 4
     # the left quarter's false paint is halved and now shows on the right quarter as well
-    assert plain[:, :quarter].min() >= 0.8 and plain[:, -quarter:].max() < 0.5
-    np.testing.assert_allclose(averaged[:20, :quarter], 0.4, atol=1e-6)
-    np.testing.assert_allclose(averaged[:20, -quarter:], 0.4, atol=1e-6)
-    # the person, found by both passes, stays where it is
-    centre = plain.shape[1] // 2
-    assert averaged[40, centre] == pytest.approx(plain[40, centre])
+    assert plain[:40, :56].min() >= 0.8 and plain[:40, -56:].max() < 0.5
+    np.testing.assert_allclose(averaged[:40, :56], 0.4, atol=1e-6)
+    np.testing.assert_allclose(averaged[:40, -56:], 0.4, atol=1e-6)
+    # the person, found by both looks, stays where it is
+    assert averaged[150, 128] == pytest.approx(plain[150, 128])
 
 
 def test_flip_average_changes_nothing_for_a_mirror_symmetric_network():
     from fastvit_fx.model import ModelConfig
     from test_zoom import scene
 
-    frame = scene(240, 320, person=(60, 40, 110, 230))  # off-centre: a misaligned flip would move it
+    frame = scene(240, 320, person=(60, 40, 110, 230))  # off-centre: a misaligned mirror would move it
     seg = Segmenter(UnsureBackend(), ModelConfig(), size=320, zoom=False)
     plain = seg(frame)
     seg.flip_average = True
     np.testing.assert_allclose(seg(frame), plain, atol=1e-5)
+
+
+@pytest.mark.parametrize("person, band, passes", [
+    ((120, 100, 140, 190), (0.25, 0.7), 2),  # 0.35 of the frame's height: its look mirrored as well
+    ((120, 100, 140, 130), (0.25, 0.7), 1),  # 0.12: small people keep one look
+    ((120, 10, 140, 250), (0.25, 0.7), 1),  # 0.94: past the band
+    ((120, 10, 140, 250), None, 1),  # no band: never
+])
+def test_flip_people_mirrors_only_stills_whose_first_look_finds_people_in_the_band(person, band, passes):
+    from fastvit_fx.model import ModelConfig
+    from test_zoom import scene
+
+    backend = LeftLeaningBackend(lean=0.0)  # sees the bright person only
+    seg = Segmenter(backend, ModelConfig(), size=256, zoom=False, refine=False)
+    seg.flip_people = band
+    seg(scene(256, 256, person=person))
+    assert backend.passes == passes
+
+
+def test_video_never_takes_the_mirrored_look_by_the_people_found():
+    from fastvit_fx.model import ModelConfig
+    from test_zoom import scene
+
+    backend = LeftLeaningBackend(lean=0.0)
+    seg = Segmenter(backend, ModelConfig(), size=256, zoom=False, refine=False, smooth=True)
+    seg.flip_people = (0.25, 0.7)
+    for _ in range(3):
+        seg(scene(256, 256, person=(120, 100, 140, 190)))
+    assert backend.passes == 3
