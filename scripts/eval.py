@@ -151,9 +151,10 @@ def main(argv=None) -> int:
     if not items:
         print(f"error: {args.data}: no '{args.split}' rows in manifest.csv", file=sys.stderr)
         return 2
-    if args.flip_people not in (None, "off"):
+    flip_people = None
+    if args.flip_people is not None:
         try:
-            parse_band(args.flip_people)
+            flip_people = parse_band(args.flip_people)
         except ValueError as exc:
             print(f"error: --flip-people {args.flip_people}: {exc}", file=sys.stderr)
             return 2
@@ -168,7 +169,7 @@ def main(argv=None) -> int:
         seg.still_zoom_blend = args.still_zoom_blend
     seg.flip_average = args.flip
     if args.flip_people is not None:
-        seg.flip_people = parse_band(args.flip_people)
+        seg.flip_people = flip_people
     if args.tiles is not None:
         seg.tile_small_people, seg.tile_hold = TILE_CHOICES[args.tiles]
     if args.video:
