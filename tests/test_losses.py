@@ -55,3 +55,21 @@ def test_distillation_is_zero_at_the_teacher_and_pulls_only_taught_samples_towar
     assert distillation_loss(flat, flat[..., ::2, ::2], torch.ones(1)).item() == pytest.approx(0.0, abs=1e-6)
     # no taught sample: zero, not NaN
     assert distillation_loss(student, teacher, torch.zeros(2)).item() == 0.0
+
+
+def test_distillation_where_leaves_the_unmatched_pixels_out():
+    torch.manual_seed(1)
+    teacher = torch.randn(1, 1, 8, 8) * 3
+    where = torch.zeros(1, 1, 8, 8)
+    where[..., :4, :] = 1.0
+    student = teacher.clone()
+    student[..., 4:, :] = -teacher[..., 4:, :]  # wrong only where the teacher is not matched
+    student.requires_grad_(True)
+    loss = distillation_loss(student, teacher, torch.ones(1), where=where)
+    assert loss.item() == pytest.approx(0.0, abs=1e-6)
+    assert distillation_loss(student, teacher, torch.ones(1)).item() > 0.1  # everywhere: it counts
+    other = student.detach().clone()
+    other[..., :4, :] += 2.0  # now wrong where matched too
+    other.requires_grad_(True)
+    distillation_loss(other, teacher, torch.ones(1), where=where).backward()
+    assert other.grad[..., 4:, :].abs().max() == 0 and other.grad[..., :4, :].abs().max() > 0

@@ -12,14 +12,14 @@ import numpy as np
 import pytest
 import torch
 
-from fastvit_fx.training.augment import (FRAMINGS, IGNORE, make_framed_sample, make_sample, parse_framing_names,
-                                         parse_scene_scales, paste_clutter, person_free_crop, turn_cutout,
-                                         zoomed_out_scene)
-from fastvit_fx.training.data import (AugmentedPeople, parse_loss_weights, parse_shares, read_manifest,
-                                      sequence_name, source_sample_weights, valid_map)
+from fastvit_fx.training.augment import (FRAMINGS, IGNORE, make_framed_sample, make_sample, mask_bbox,
+                                         parse_framing_names, parse_scene_scales, paste_clutter, paste_person,
+                                         person_free_crop, turn_cutout, zoomed_out_scene)
+from fastvit_fx.training.data import (TAUGHT_WHERE_LABELLED, AugmentedPeople, parse_loss_weights, parse_shares,
+                                      read_manifest, sequence_name, source_sample_weights, valid_map)
 from fastvit_fx.training.evaluate import evaluate_video, flicker, pixel_counts, score_mask
 from fastvit_fx.training.losses import segmentation_loss
-from fastvit_fx.training.loop import TrainConfig, selection_score, train
+from fastvit_fx.training.loop import TrainConfig, selection_score, teacher_matched_where, train
 from test_training import make_dataset
 
 
@@ -526,3 +526,50 @@ def test_label_framings_are_parsed_and_an_unknown_one_is_named(tmp_path, capsys)
     assert train_script.main(["--data", str(root), "--label-framings", "tiny"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: --label-framings:") and "'tiny'" in err and err.count("\n") == 1
+
+
+def test_a_photo_with_unlabelled_people_is_taught_only_where_labelled(tmp_path):
+    """A photo source's 128 (people its convention leaves out, such as bystanders) mutes the teacher
+    there too, since the teacher learned that convention; a scene's 128 keeps it (it fills the gaps)."""
+    root = make_dataset(tmp_path / "data", n_train=2, n_val=0)
+    mask_path = root / "masks" / "p000.png"
+    m = cv2.imread(str(mask_path), cv2.IMREAD_GRAYSCALE)
+    m[:, :10] = IGNORE
+    cv2.imwrite(str(mask_path), m)
+    items = read_manifest(root, "train")
+    taught = AugmentedPeople(items, [], 32, (0.5,) * 3, (0.25,) * 3, teach_sources=("synthetic",),
+                             framings={"native": 1.0})
+    (_, _, valid0, teach0, _), (_, _, valid1, teach1, _) = taught[0], taught[1]
+    assert float(teach0) == TAUGHT_WHERE_LABELLED and float(teach1) == 1.0
+    assert (valid0 == 0).any()
+    where = teacher_matched_where(torch.stack([valid0, valid1]), torch.stack([teach0, teach1]))
+    assert torch.equal(where[0], (valid0 > 0.5).float()) and bool((where[1] == 1).all())
+    assert teacher_matched_where(valid1[None], teach1[None]) is None  # nothing muted: everywhere
+    untaught = AugmentedPeople(items, [], 32, (0.5,) * 3, (0.25,) * 3, framings={"native": 1.0})
+    assert float(untaught[0][3]) == 0.0
+    scene = make_video_dataset(tmp_path / "scene")
+    rows = list(csv.reader(open(scene / "manifest.csv")))
+    for row in rows[1:]:
+        row[4] = "train"
+        sm = cv2.imread(str(scene / row[1]), cv2.IMREAD_GRAYSCALE)
+        sm[0:4] = IGNORE
+        cv2.imwrite(str(scene / row[1]), sm)
+    with open(scene / "manifest.csv", "w", newline="") as f:
+        csv.writer(f).writerows(rows)
+    scene_items = read_manifest(scene, "train")
+    ds = AugmentedPeople(scene_items, [], 32, (0.5,) * 3, (0.25,) * 3, teach_sources=(scene_items[0].source,))
+    assert float(ds[0][3]) == 1.0
+
+
+def test_a_cutout_leaves_the_unlabelled_bystander_behind():
+    img = np.full((120, 90, 3), 200, np.uint8)
+    mask = np.zeros((120, 90), np.uint8)
+    mask[20:100, 10:40] = 255  # the labelled person
+    mask[30:110, 55:80] = IGNORE  # a bystander the label leaves out
+    assert mask_bbox(mask) == (10, 20, 40, 100)
+    canvas = np.zeros((128, 128, 3), np.uint8)
+    label = np.zeros((128, 128), np.uint8)
+    paste_person(canvas, label, img, mask, "desk", np.random.default_rng(0))
+    assert not (label == IGNORE).any()
+    x0, y0, x1, y1 = mask_bbox(label)
+    assert (x1 - x0) / (y1 - y0) == pytest.approx(30 / 80, abs=0.08)  # the person's shape, not with the bystander

@@ -81,7 +81,8 @@ def parse_framing_names(text: str | None) -> tuple[str, ...]:
 
 
 def mask_bbox(mask: np.ndarray) -> tuple[int, int, int, int] | None:
-    ys, xs = np.nonzero(mask > 127)
+    """The labelled person's box (x0, y0, x1, y1); unlabelled pixels (IGNORE) are not the person."""
+    ys, xs = np.nonzero((mask > 127) & (mask != IGNORE))
     if len(ys) == 0:
         return None
     return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
@@ -126,7 +127,10 @@ def paste_person(canvas: np.ndarray, label: np.ndarray, img: np.ndarray, mask: n
         scale *= 2 * W / nw
         nh, nw = max(2, int((y1 - y0) * scale)), max(2, int((x1 - x0) * scale))
     person = cv2.resize(img[y0:y1, x0:x1], (nw, nh), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
-    alpha = cv2.resize(mask[y0:y1, x0:x1], (nw, nh), interpolation=cv2.INTER_LINEAR)
+    # the cut-out is the labelled person alone: unlabelled people beside them (IGNORE) stay behind
+    matte = mask[y0:y1, x0:x1]
+    matte = np.where(matte == IGNORE, 0, matte).astype(np.uint8)
+    alpha = cv2.resize(matte, (nw, nh), interpolation=cv2.INTER_LINEAR)
     if mode == "pose":
         person, alpha = turn_cutout(person, alpha, rng)
         nh, nw = alpha.shape

@@ -166,10 +166,17 @@ def parse_loss_weights(text: str | None, known: set[str] | None = None) -> dict[
     return weights
 
 
+# teach value of a photo sample whose label leaves some of it unlabelled (IGNORE: people the photo's
+# convention leaves out, such as the full-body set's bystanders): the teacher learned that convention,
+# so it is matched only where the label counts. A scene source's unlabelled pixels keep the teacher
+# (teach 1.0): there it is what fills the label's gaps.
+TAUGHT_WHERE_LABELLED = 2.0
+
+
 class AugmentedPeople(Dataset):
     """Each index yields a freshly augmented webcam-like frame (new randomness every epoch):
     (image, label, valid map, teach, loss weight): teach 1.0 for samples of `teach_sources` (a
-    teacher is matched on them), else 0.0; loss weight from `loss_weights` by source (1.0 where
+    teacher is matched on them; TAUGHT_WHERE_LABELLED for a photo with unlabelled pixels), else 0.0; loss weight from `loss_weights` by source (1.0 where
     not named), what the sample's own segmentation loss is multiplied by.
 
     scene_scales ({'out': p, 'negative': p}, augment.parse_scene_scales): the share of scene-source
@@ -252,6 +259,8 @@ class AugmentedPeople(Dataset):
             if night_rng.random() < self.flash_at_night:
                 frame = flash_at_night(frame, label, night_rng)
                 teach, loss_weight = 0.0, 1.0  # the teacher misses the dark clothes these show
+        if teach and item.style != "scene" and self.has_ignore[index]:
+            teach = TAUGHT_WHERE_LABELLED
         x = frame[:, :, ::-1].transpose(2, 0, 1).astype(np.float32) / 255.0
         x = (x - self.mean) / self.std
         valid = valid_map(label, self.has_ignore[index])

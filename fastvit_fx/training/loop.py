@@ -21,8 +21,8 @@ from ..export.shapes import STRIDE
 from ..model import ModelConfig, build_model, save_weights
 from .augment import parse_framing_names, parse_framings, parse_scene_scales
 from .batch_norm import batch_norms
-from .data import (TEACH_SOURCES, AugmentedPeople, load_backgrounds, parse_loss_weights, parse_shares, parse_sources,
-                   read_manifest, source_sample_weights)
+from .data import (TAUGHT_WHERE_LABELLED, TEACH_SOURCES, AugmentedPeople, load_backgrounds, parse_loss_weights,
+                   parse_shares, parse_sources, read_manifest, source_sample_weights)
 from .echo import echo_views
 from .losses import distillation_loss, segmentation_loss
 from .turn import draw_quarter_turns, turn
@@ -258,6 +258,16 @@ def teacher_input(x: torch.Tensor, side: int) -> torch.Tensor:
     scale = side / max(h, w)
     size = tuple(max(STRIDE, math.ceil(round(v * scale, 6) / STRIDE) * STRIDE) for v in (h, w))
     return torch.nn.functional.interpolate(x, size=size, mode="bilinear", align_corners=False)
+
+
+def teacher_matched_where(valid: torch.Tensor, teach: torch.Tensor) -> torch.Tensor | None:
+    """Where the student matches the teacher (B,1,H,W), or None for everywhere: a sample taught only
+    where labelled (teach TAUGHT_WHERE_LABELLED) is matched where its label counts, any other taught
+    sample everywhere."""
+    only_labelled = (teach >= TAUGHT_WHERE_LABELLED).reshape(-1, 1, 1, 1)
+    if not bool(only_labelled.any()):
+        return None
+    return torch.where(only_labelled, (valid > 0.5).to(valid.dtype), torch.ones_like(valid))
 
 
 def plot_curves(log_path: Path, out_png: Path) -> None:
@@ -508,7 +518,9 @@ def train(cfg: TrainConfig, log=print) -> dict:
             loss = segmentation_loss(logits, y, lovasz=cfg.lovasz, valid=valid, sample_weight=weight,
                                      lovasz_keeps_above=cfg.lovasz_keeps_above)
             if taught is not None:
-                loss = loss + cfg.distill * distillation_loss(logits[chosen], taught, teach[chosen])
+                loss = loss + cfg.distill * distillation_loss(
+                    logits[chosen], taught, torch.ones_like(teach[chosen]),
+                    where=teacher_matched_where(valid[chosen], teach[chosen]))
             opt.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.unscale_(opt)

@@ -89,10 +89,12 @@ def segmentation_loss(logits: torch.Tensor, target: torch.Tensor, lovasz: float 
 
 
 def distillation_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor,
-                      teach: torch.Tensor) -> torch.Tensor:
+                      teach: torch.Tensor, where: torch.Tensor | None = None) -> torch.Tensor:
     """Per-pixel KL divergence from the teacher's person probability to the student's, averaged over
     the samples with teach == 1 (zero, with zero gradient, where none has). KL rather than BCE against
-    the soft target so a student that matches the teacher scores 0 whatever the teacher's confidence."""
+    the soft target so a student that matches the teacher scores 0 whatever the teacher's confidence.
+    where (B,1,H,W), optional: 1 where the teacher is matched, 0 where it is not (each sample's mean
+    is then over its matched pixels)."""
     student, teacher = student_logits.float(), teacher_logits.float()
     if teacher.shape[-2:] != student.shape[-2:]:
         teacher = F.interpolate(teacher, size=student.shape[-2:], mode="bilinear", align_corners=False)
@@ -100,6 +102,10 @@ def distillation_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor
     # BCE(student; p) - H(p): the entropy term has no gradient, it only sets the floor at 0
     kl = (F.binary_cross_entropy_with_logits(student, p, reduction="none")
           - F.binary_cross_entropy_with_logits(teacher, p, reduction="none"))
-    per_sample = kl.flatten(1).mean(dim=1)
+    if where is None:
+        per_sample = kl.flatten(1).mean(dim=1)
+    else:
+        where = where.to(kl.dtype)
+        per_sample = (kl * where).flatten(1).sum(dim=1) / where.flatten(1).sum(dim=1).clamp(min=1.0)
     teach = teach.reshape(-1).to(per_sample.dtype)
     return (per_sample * teach).sum() / teach.sum().clamp(min=1.0)
