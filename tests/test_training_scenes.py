@@ -15,8 +15,8 @@ import torch
 from fastvit_fx.training.augment import (FRAMINGS, IGNORE, make_framed_sample, make_sample, mask_bbox,
                                          parse_framing_names, parse_scene_scales, paste_clutter, paste_person,
                                          person_free_crop, turn_cutout, zoomed_out_scene)
-from fastvit_fx.training.data import (TAUGHT_WHERE_LABELLED, AugmentedPeople, parse_loss_weights, parse_shares,
-                                      read_manifest, sequence_name, source_sample_weights, valid_map)
+from fastvit_fx.training.data import (TAUGHT_WHERE_LABELLED, AugmentedPeople, load_pair, parse_loss_weights,
+                                      parse_shares, read_manifest, sequence_name, source_sample_weights, valid_map)
 from fastvit_fx.training.evaluate import evaluate_video, flicker, pixel_counts, score_mask
 from fastvit_fx.training.losses import segmentation_loss
 from fastvit_fx.training.loop import TrainConfig, selection_score, teacher_matched_where, train
@@ -547,6 +547,11 @@ def test_a_photo_with_unlabelled_people_is_taught_only_where_labelled(tmp_path):
     assert teacher_matched_where(valid1[None], teach1[None]) is None  # nothing muted: everywhere
     untaught = AugmentedPeople(items, [], 32, (0.5,) * 3, (0.25,) * 3, framings={"native": 1.0})
     assert float(untaught[0][3]) == 0.0
+    # a resize's blend of the unmarked photo's edge that lands on 128 does not mute its teacher
+    side = next(side for side in range(20, 80) if (load_pair(items[1], side)[1] == IGNORE).any())
+    shrunk = AugmentedPeople(items, [], 32, (0.5,) * 3, (0.25,) * 3, teach_sources=("synthetic",),
+                             framings={"native": 1.0}, max_side=side)
+    assert shrunk.has_ignore[1] and float(shrunk[1][3]) == 1.0
     scene = make_video_dataset(tmp_path / "scene")
     rows = list(csv.reader(open(scene / "manifest.csv")))
     for row in rows[1:]:

@@ -204,6 +204,10 @@ class AugmentedPeople(Dataset):
         self.loss_weight = [float((loss_weights or {}).get(it.source, 1.0)) for it in items]
         self.pairs = [load_pair(it, max_side) for it in items]
         self.has_ignore = [bool((m == IGNORE).any()) for _, m in self.pairs]
+        # whether the source itself marked pixels IGNORE, read before any resize (a resize's blend of a
+        # soft edge can land on 128 too, and has_ignore counts those)
+        self.marks_ignore = [bool((cv2.imread(str(it.mask), cv2.IMREAD_GRAYSCALE) == IGNORE).any())
+                             for it in items]
         self.cutouts = [p for p, it in zip(self.pairs, items) if it.source in CUTOUT_SOURCES] or list(self.pairs)
         # portraits label everyone in them, so their photos can be scenes for another person; with no
         # scene folder, every photo serves as the scene and its people stay labelled (used as a bare
@@ -259,7 +263,7 @@ class AugmentedPeople(Dataset):
             if night_rng.random() < self.flash_at_night:
                 frame = flash_at_night(frame, label, night_rng)
                 teach, loss_weight = 0.0, 1.0  # the teacher misses the dark clothes these show
-        if teach and item.style != "scene" and self.has_ignore[index]:
+        if teach and item.style != "scene" and self.marks_ignore[index]:
             teach = TAUGHT_WHERE_LABELLED
         x = frame[:, :, ::-1].transpose(2, 0, 1).astype(np.float32) / 255.0
         x = (x - self.mean) / self.std
