@@ -120,6 +120,12 @@ def valid_map(label: np.ndarray, had_ignore: bool) -> np.ndarray:
     return (np.abs(label.astype(np.int16) - IGNORE) > 40).astype(np.float32)
 
 
+def marks_unlabelled_region(mask: np.ndarray) -> bool:
+    """Whether the mask marks a region as not labelled (some IGNORE pixel with IGNORE all around it),
+    not only the odd edge pixel where a resize's blend of 0 and 255 lands on 128."""
+    return bool(cv2.erode((mask == IGNORE).astype(np.uint8), np.ones((3, 3), np.uint8)).any())
+
+
 def fit_longest_side(img: np.ndarray, max_side: int, interpolation: int = cv2.INTER_AREA) -> np.ndarray:
     """Shrink so the longest side is at most max_side (never enlarge): how training reads images."""
     h, w = img.shape[:2]
@@ -176,8 +182,9 @@ TAUGHT_WHERE_LABELLED = 2.0
 class AugmentedPeople(Dataset):
     """Each index yields a freshly augmented webcam-like frame (new randomness every epoch):
     (image, label, valid map, teach, loss weight): teach 1.0 for samples of `teach_sources` (a
-    teacher is matched on them; TAUGHT_WHERE_LABELLED for a photo with unlabelled pixels), else 0.0; loss weight from `loss_weights` by source (1.0 where
-    not named), what the sample's own segmentation loss is multiplied by.
+    teacher is matched on them; TAUGHT_WHERE_LABELLED for a photo that marks a region unlabelled),
+    else 0.0; loss weight from `loss_weights` by source (1.0 where not named), what the sample's own
+    segmentation loss is multiplied by.
 
     scene_scales ({'out': p, 'negative': p}, augment.parse_scene_scales): the share of scene-source
     samples drawn shrunk inside the sample or as a person-free close crop. Those samples are scales
@@ -204,10 +211,7 @@ class AugmentedPeople(Dataset):
         self.loss_weight = [float((loss_weights or {}).get(it.source, 1.0)) for it in items]
         self.pairs = [load_pair(it, max_side) for it in items]
         self.has_ignore = [bool((m == IGNORE).any()) for _, m in self.pairs]
-        # whether the source itself marked pixels IGNORE, read before any resize (a resize's blend of a
-        # soft edge can land on 128 too, and has_ignore counts those)
-        self.marks_ignore = [bool((cv2.imread(str(it.mask), cv2.IMREAD_GRAYSCALE) == IGNORE).any())
-                             for it in items]
+        self.marks_unlabelled = [marks_unlabelled_region(m) for _, m in self.pairs]
         self.cutouts = [p for p, it in zip(self.pairs, items) if it.source in CUTOUT_SOURCES] or list(self.pairs)
         # portraits label everyone in them, so their photos can be scenes for another person; with no
         # scene folder, every photo serves as the scene and its people stay labelled (used as a bare
@@ -263,7 +267,7 @@ class AugmentedPeople(Dataset):
             if night_rng.random() < self.flash_at_night:
                 frame = flash_at_night(frame, label, night_rng)
                 teach, loss_weight = 0.0, 1.0  # the teacher misses the dark clothes these show
-        if teach and item.style != "scene" and self.marks_ignore[index]:
+        if teach and item.style != "scene" and self.marks_unlabelled[index]:
             teach = TAUGHT_WHERE_LABELLED
         x = frame[:, :, ::-1].transpose(2, 0, 1).astype(np.float32) / 255.0
         x = (x - self.mean) / self.std
