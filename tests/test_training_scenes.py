@@ -313,17 +313,23 @@ def test_selection_weighs_sources_equally_and_leaves_the_tiny_one_out():
     assert selection_score(sources) == pytest.approx(0.7)
 
 
-def test_a_scene_source_with_unlabelled_pixels_trains_and_is_scored(tmp_path):
-    root = make_video_dataset(tmp_path / "data")
-    # make it a train split with some unlabelled pixels, plus the val frames
+def _train_frames_with_unlabelled_strip(root: Path, count: int | None = None) -> None:
+    """The manifest's first `count` frames (all by default) become train frames whose top 4 rows
+    nobody labelled."""
     rows = list(csv.reader(open(root / "manifest.csv")))
-    for row in rows[1:4]:
+    for row in rows[1:][:count]:
         row[4] = "train"
         m = cv2.imread(str(root / row[1]), cv2.IMREAD_GRAYSCALE)
         m[0:4] = IGNORE
         cv2.imwrite(str(root / row[1]), m)
     with open(root / "manifest.csv", "w", newline="") as f:
         csv.writer(f).writerows(rows)
+
+
+def test_a_scene_source_with_unlabelled_pixels_trains_and_is_scored(tmp_path):
+    root = make_video_dataset(tmp_path / "data")
+    # make it a train split with some unlabelled pixels, plus the val frames
+    _train_frames_with_unlabelled_strip(root, 3)
     ds = AugmentedPeople(read_manifest(root, "train"), [], 32, (0.5,) * 3, (0.25,) * 3)
     x, y, valid, teach, weight = ds[0]
     assert x.shape == (3, 32, 32) and y.shape == valid.shape == (1, 32, 32)
@@ -553,14 +559,7 @@ def test_a_photo_with_unlabelled_people_is_taught_only_where_labelled(tmp_path):
                              framings={"native": 1.0}, max_side=side)
     assert shrunk.has_ignore[1] and float(shrunk[1][3]) == 1.0
     scene = make_video_dataset(tmp_path / "scene")
-    rows = list(csv.reader(open(scene / "manifest.csv")))
-    for row in rows[1:]:
-        row[4] = "train"
-        sm = cv2.imread(str(scene / row[1]), cv2.IMREAD_GRAYSCALE)
-        sm[0:4] = IGNORE
-        cv2.imwrite(str(scene / row[1]), sm)
-    with open(scene / "manifest.csv", "w", newline="") as f:
-        csv.writer(f).writerows(rows)
+    _train_frames_with_unlabelled_strip(scene)
     scene_items = read_manifest(scene, "train")
     ds = AugmentedPeople(scene_items, [], 32, (0.5,) * 3, (0.25,) * 3, teach_sources=(scene_items[0].source,))
     assert float(ds[0][3]) == 1.0
