@@ -601,6 +601,24 @@ def test_a_frozen_backbone_keeps_its_weights_while_the_head_learns(trained, tmp_
     assert largest_change("head.") > 1e-3
 
 
+def test_a_frozen_head_keeps_its_weights_while_the_backbone_learns(trained, tmp_path):
+    from fastvit_fx.model import load_weights
+
+    _, _, _, run = trained
+    _, start = load_weights(run / "export.safetensors")
+    messages = train_one_epoch_from(trained, tmp_path / "body", freeze_head=1, lr=3e-2)
+    assert any("the head is frozen" in m for m in messages)
+    _, end = load_weights(tmp_path / "body" / "last.safetensors")
+
+    def largest_change(part):
+        return max(float((end[k].float() - start[k].float()).abs().max()) for k in start if k.startswith(part))
+
+    assert largest_change("head.") == 0.0  # weights and running statistics alike
+    assert largest_change("backbone.") > 1e-3
+    with pytest.raises(ValueError, match="nothing to train"):
+        train_one_epoch_from(trained, tmp_path / "none", freeze_head=1, freeze_backbone=1)
+
+
 def test_echo_trains_that_many_steps_for_each_rendered_batch(trained, tmp_path):
     steps = {}
     for echo in (1, 3):

@@ -96,6 +96,9 @@ class TrainConfig:
     # 1: the backbone's weights and BatchNorm statistics do not train (only the head does); a branch
     # that cannot move the features every source shares
     freeze_backbone: int = 0
+    # 1: the head's weights and BatchNorm statistics do not train (only the backbone does): the
+    # complement of freeze_backbone, for asking which half a skill wears away in
+    freeze_head: int = 0
     # each source's segmentation loss multiplied: 'camvid-street=3' (sources not named: 1). Unlike a
     # larger share it adds no samples, so the other sources are seen as often as before
     source_loss_weights: str | None = None
@@ -316,8 +319,12 @@ def train(cfg: TrainConfig, log=print) -> dict:
                             refine_width=cfg.refine_width, input_size=cfg.eval_size,
                             depths=parse_depths(cfg.depths))
     model = build_model(model_cfg).to(device)
+    if cfg.freeze_backbone and cfg.freeze_head:
+        raise ValueError("freeze-backbone and freeze-head together leave nothing to train")
     if cfg.freeze_backbone:
         model.backbone.requires_grad_(False)
+    if cfg.freeze_head:
+        model.head.requires_grad_(False)
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr,
                             weight_decay=cfg.weight_decay)
     step, start_epoch, best = 0, 0, -1.0
@@ -397,6 +404,9 @@ def train(cfg: TrainConfig, log=print) -> dict:
     if cfg.freeze_backbone:
         log(f"the backbone is frozen: {sum(p.numel() for p in model.parameters() if p.requires_grad):,} "
             "head parameters train")
+    if cfg.freeze_head:
+        log(f"the head is frozen: {sum(p.numel() for p in model.parameters() if p.requires_grad):,} "
+            "backbone parameters train")
     loss_weights = parse_loss_weights(cfg.source_loss_weights, {it.source for it in items})
     if loss_weights:
         log("segmentation loss weighted: " + ", ".join(f"{k} x{v:g}" for k, v in loss_weights.items()))
@@ -493,6 +503,8 @@ def train(cfg: TrainConfig, log=print) -> dict:
             freeze_batch_norm(model)
         elif cfg.freeze_backbone:
             freeze_batch_norm(model.backbone)
+        elif cfg.freeze_head:
+            freeze_batch_norm(model.head)
         losses = []
         it = loader
         if tqdm is not None and is_main:
