@@ -15,8 +15,9 @@ import torch
 from fastvit_fx.training.augment import (FRAMINGS, IGNORE, make_framed_sample, make_sample, mask_bbox,
                                          parse_framing_names, parse_scene_scales, paste_clutter, paste_person,
                                          person_free_crop, turn_cutout, zoomed_out_scene)
-from fastvit_fx.training.data import (TAUGHT_WHERE_LABELLED, AugmentedPeople, load_pair, parse_loss_weights,
-                                      parse_shares, read_manifest, sequence_name, source_sample_weights, valid_map)
+from fastvit_fx.training.data import (TAUGHT_WHERE_LABELLED, AugmentedPeople, Item, fit_longest_side, load_pair,
+                                      parse_loss_weights, parse_shares, read_manifest, sequence_name,
+                                      source_sample_weights, valid_map)
 from fastvit_fx.training.evaluate import evaluate_video, flicker, pixel_counts, score_mask
 from fastvit_fx.training.losses import segmentation_loss
 from fastvit_fx.training.loop import TrainConfig, selection_score, teacher_matched_where, train
@@ -80,6 +81,25 @@ def test_valid_map_drops_ignore_and_its_resized_blend_but_keeps_soft_person_edge
     label = np.array([[0, 64, 128, 150, 191, 255]], np.uint8)
     assert valid_map(label, had_ignore=True).tolist() == [[1, 1, 0, 0, 1, 1]]
     assert valid_map(label, had_ignore=False).tolist() == [[1, 1, 1, 1, 1, 1]]
+
+
+def test_a_shrunk_mask_without_ignore_never_reads_as_unlabelled(tmp_path):
+    """A plain linear shrink of a person's hard edge lands some pixels on 128; load_pair keeps them
+    as a blend, so a photo's soft edge stays a target instead of muting the whole photo's edge band."""
+    img = np.full((200, 200, 3), 90, np.uint8)
+    mask = np.zeros((200, 200), np.uint8)
+    cv2.circle(mask, (100, 100), 63, 255, -1)
+    cv2.imwrite(str(tmp_path / "p.jpg"), img)
+    cv2.imwrite(str(tmp_path / "p.png"), mask)
+    item = Item("p", tmp_path / "p.jpg", tmp_path / "p.png", "synthetic", "train", "photo")
+    sides = range(20, 120)
+    blended_to_ignore = [side for side in sides
+                         if (cv2.resize(mask, (side, side), interpolation=cv2.INTER_LINEAR) == IGNORE).any()]
+    assert blended_to_ignore  # the case exists
+    for side in blended_to_ignore:
+        shrunk = load_pair(item, side)[1]
+        assert not (shrunk == IGNORE).any()
+        assert ((shrunk > 0) & (shrunk < 255)).any()  # the edge is still soft
 
 
 def test_scores_leave_unlabelled_pixels_out():
@@ -553,11 +573,15 @@ def test_a_photo_with_unlabelled_people_is_taught_only_where_labelled(tmp_path):
     assert teacher_matched_where(valid1[None], teach1[None]) is None  # nothing muted: everywhere
     untaught = AugmentedPeople(items, [], 32, (0.5,) * 3, (0.25,) * 3, framings={"native": 1.0})
     assert float(untaught[0][3]) == 0.0
-    # a resize's blend of the unmarked photo's edge that lands on 128 does not mute its teacher
-    side = next(side for side in range(20, 80) if (load_pair(items[1], side)[1] == IGNORE).any())
+    # a shrunk unmarked photo's edge is a blend, never IGNORE: it neither mutes the teacher nor
+    # leaves the loss
+    raw = cv2.imread(str(items[1].mask), cv2.IMREAD_GRAYSCALE)
+    side = next(side for side in range(20, 80)
+                if (fit_longest_side(raw, side, cv2.INTER_LINEAR) == IGNORE).any())
     shrunk = AugmentedPeople(items, [], 32, (0.5,) * 3, (0.25,) * 3, teach_sources=("synthetic",),
                              framings={"native": 1.0}, max_side=side)
-    assert shrunk.has_ignore[1] and float(shrunk[1][3]) == 1.0
+    assert not shrunk.has_ignore[1] and float(shrunk[1][3]) == 1.0
+    assert bool((shrunk[1][2] == 1).all())
     scene = make_video_dataset(tmp_path / "scene")
     _train_frames_with_unlabelled_strip(scene)
     scene_items = read_manifest(scene, "train")

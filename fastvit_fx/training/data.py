@@ -67,8 +67,13 @@ def load_pair(item: Item, max_side: int | None = None) -> tuple[np.ndarray, np.n
     if max_side and max(img.shape[:2]) > max_side:
         img = fit_longest_side(img, max_side)
         # nearest keeps IGNORE a region of its own rather than a blend of person and background
-        interp = cv2.INTER_NEAREST if (mask == IGNORE).any() else cv2.INTER_LINEAR
+        marks_ignore = bool((mask == IGNORE).any())
+        interp = cv2.INTER_NEAREST if marks_ignore else cv2.INTER_LINEAR
         mask = cv2.resize(mask, (img.shape[1], img.shape[0]), interpolation=interp)
+        if not marks_ignore:
+            # a blend of the edge that lands on 128 is half a person, not "not labelled": read as
+            # IGNORE it would mute the whole photo's soft edge in the loss (valid_map)
+            mask[mask == IGNORE] = IGNORE + 1
     return img, mask
 
 
